@@ -1,0 +1,257 @@
+"""The error catalogue: every code a client can see, with its message and remedy.
+
+Two families share one shape (`{"code", "message", "remedy"}`):
+
+* request errors, raised as :class:`ApiError` and turned into HTTP responses by ``backfuture.api``;
+* connection-test outcomes, carried in a status document's ``error`` and ``warnings``.
+
+Messages are fixed text chosen here. Nothing from a request body or an exchange response is ever
+interpolated into them, so they can never echo a secret or a raw exchange answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorCode(StrEnum):
+    """Request errors (HTTP 4xx) and the generic server-side ones."""
+
+    UNAUTHORIZED = "unauthorized"
+    NOT_FOUND = "not_found"
+    NAME_TAKEN = "name_taken"
+    KEY_ALREADY_CONNECTED = "key_already_connected"
+    VALIDATION_ERROR = "validation_error"
+    UNSUPPORTED_EXCHANGE = "unsupported_exchange"
+    CONNECTION_LIMIT_REACHED = "connection_limit_reached"
+    TEST_COOLDOWN = "test_cooldown"
+    CONFLICT = "conflict"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    SERVICE_UNAVAILABLE = "service_unavailable"
+    INTERNAL_ERROR = "internal_error"
+
+
+class Outcome(StrEnum):
+    """Connection-test outcomes (the status document's ``error.code``)."""
+
+    INVALID_KEY = "invalid_key"
+    INVALID_PASSPHRASE = "invalid_passphrase"
+    NO_READ_PERMISSION = "no_read_permission"
+    NO_TRADE_PERMISSION = "no_trade_permission"
+    FUTURES_NOT_ENABLED = "futures_not_enabled"
+    WITHDRAWAL_ENABLED = "withdrawal_enabled"
+    IP_NOT_ALLOWED = "ip_not_allowed"
+    CLOCK_SKEW = "clock_skew"
+    ACCOUNT_RESTRICTED = "account_restricted"
+    RATE_LIMITED = "rate_limited"
+    EXCHANGE_UNAVAILABLE = "exchange_unavailable"
+    EXCHANGE_ERROR = "exchange_error"
+
+
+class Warning_(StrEnum):
+    """Warnings a passing or failing test can carry (the trailing underscore avoids the builtin)."""
+
+    IP_RESTRICTION_MISSING = "ip_restriction_missing"
+    IP_WHITELIST_MISMATCH = "ip_whitelist_mismatch"
+    WITHDRAW_UNVERIFIABLE = "withdraw_unverifiable"
+    UNNEEDED_PERMISSION = "unneeded_permission"
+    KEY_EXPIRES_SOON = "key_expires_soon"
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    message: str
+    remedy: str
+
+
+# The remedies may name the platform's IPs: "{ips}" is filled from configuration, never from input.
+REQUEST_ERRORS: dict[ErrorCode, tuple[int, Explanation]] = {
+    ErrorCode.UNAUTHORIZED: (
+        401,
+        Explanation("You are not signed in.", "Sign in again and retry."),
+    ),
+    ErrorCode.NOT_FOUND: (
+        404,
+        Explanation("No such connection.", "Check the connection id; list your connections to find it."),
+    ),
+    ErrorCode.NAME_TAKEN: (
+        409,
+        Explanation(
+            "You already have a connection with this name.",
+            "Choose another name; names are compared ignoring upper and lower case.",
+        ),
+    ),
+    ErrorCode.KEY_ALREADY_CONNECTED: (
+        409,
+        Explanation(
+            "This API key is already connected to an account on the platform.",
+            "Create a separate API key on the exchange for this connection.",
+        ),
+    ),
+    ErrorCode.VALIDATION_ERROR: (
+        422,
+        Explanation("Some fields are missing or invalid.", "Correct the fields listed in details and retry."),
+    ),
+    ErrorCode.UNSUPPORTED_EXCHANGE: (
+        422,
+        Explanation("This exchange is not supported.", "Choose one of the supported exchanges."),
+    ),
+    ErrorCode.CONNECTION_LIMIT_REACHED: (
+        429,
+        Explanation(
+            "You have reached the maximum number of connections.",
+            "Delete a connection you no longer use, then add the new one.",
+        ),
+    ),
+    ErrorCode.TEST_COOLDOWN: (
+        429,
+        Explanation(
+            "This connection was tested moments ago.",
+            "Wait for the number of seconds in details.retry_after_s, then test again.",
+        ),
+    ),
+    ErrorCode.CONFLICT: (
+        409,
+        Explanation(
+            "The connection changed while this request was running.",
+            "Reload the connection and retry.",
+        ),
+    ),
+    ErrorCode.PAYLOAD_TOO_LARGE: (
+        413,
+        Explanation("The request body is too large.", "Send only the documented fields."),
+    ),
+    ErrorCode.SERVICE_UNAVAILABLE: (
+        503,
+        Explanation(
+            "The service is briefly unavailable; nothing was changed.",
+            "Retry in a few seconds.",
+        ),
+    ),
+    ErrorCode.INTERNAL_ERROR: (
+        500,
+        Explanation("Something went wrong on our side.", "Retry; if it persists, contact support."),
+    ),
+}
+
+OUTCOMES: dict[Outcome, Explanation] = {
+    Outcome.INVALID_KEY: Explanation(
+        "The exchange does not accept this API key and secret: they were copied incorrectly, or the key "
+        "was deleted or has expired.",
+        "Copy the API key and secret again, or create a new key on the exchange.",
+    ),
+    Outcome.INVALID_PASSPHRASE: Explanation(
+        "KuCoin rejected the API passphrase. It is the passphrase you chose when you created the API key, "
+        "not your login or trading password.",
+        "Enter the passphrase set when the key was created; if you no longer know it, create a new key.",
+    ),
+    Outcome.NO_READ_PERMISSION: Explanation(
+        "The key cannot read balances or orders.",
+        "Enable read permission for the key on the exchange.",
+    ),
+    Outcome.NO_TRADE_PERMISSION: Explanation(
+        "Trading permission is disabled for this key.",
+        "Enable trading permission for the key, but keep withdrawal disabled.",
+    ),
+    Outcome.FUTURES_NOT_ENABLED: Explanation(
+        "Futures were requested, but this key or account has no futures access.",
+        "Enable futures permission for the key (and open a futures account), or connect spot only.",
+    ),
+    Outcome.WITHDRAWAL_ENABLED: Explanation(
+        "This key can withdraw or transfer funds out of your account. For your safety it was refused and "
+        "its secret was destroyed.",
+        "Create a new API key with withdrawal (and transfer) disabled and replace the credentials.",
+    ),
+    Outcome.IP_NOT_ALLOWED: Explanation(
+        "The key's IP whitelist does not include the platform's IP addresses.",
+        "Add {ips} to the key's IP whitelist on the exchange.",
+    ),
+    Outcome.CLOCK_SKEW: Explanation(
+        "The exchange rejected the request time even after re-syncing with its clock.",
+        "Run the test again; if it persists, contact support.",
+    ),
+    Outcome.ACCOUNT_RESTRICTED: Explanation(
+        "The exchange account is restricted (frozen, verification (KYC) pending or a region restriction).",
+        "Resolve the restriction with the exchange, then test again.",
+    ),
+    Outcome.RATE_LIMITED: Explanation(
+        "The exchange is limiting requests right now; the key itself was not judged.",
+        "Wait for the number of seconds in details.retry_after_s, then run the test again.",
+    ),
+    Outcome.EXCHANGE_UNAVAILABLE: Explanation(
+        "The exchange API is down, in maintenance or did not answer in time; the key itself was not judged.",
+        "Wait a few minutes and run the test again.",
+    ),
+    Outcome.EXCHANGE_ERROR: Explanation(
+        "The exchange gave an answer the platform does not recognise.",
+        "Contact support and quote the exchange code in details.",
+    ),
+}
+
+WARNINGS: dict[Warning_, Explanation] = {
+    Warning_.IP_RESTRICTION_MISSING: Explanation(
+        "The key has no IP whitelist, so anyone who obtains it can use it from anywhere.",
+        "Recommended: restrict the key to {ips}.",
+    ),
+    Warning_.IP_WHITELIST_MISMATCH: Explanation(
+        "The key's IP whitelist lacks some of the platform's IP addresses; tests and trades from those "
+        "addresses will fail.",
+        "Add {ips} to the key's IP whitelist.",
+    ),
+    Warning_.WITHDRAW_UNVERIFIABLE: Explanation(
+        "The exchange does not report whether this key can withdraw.",
+        "Check on the exchange that withdrawal is disabled for this key.",
+    ),
+    Warning_.UNNEEDED_PERMISSION: Explanation(
+        "The key has a permission this connection does not need.",
+        "Disable permissions you do not use (for example futures on a spot-only connection).",
+    ),
+    Warning_.KEY_EXPIRES_SOON: Explanation(
+        "The exchange reports that this key expires soon.",
+        "Create a new key before it expires and replace the credentials.",
+    ),
+}
+
+
+def explain(code: Outcome | Warning_, egress_ips: list[str]) -> dict[str, str]:
+    """Render an outcome or warning as ``{"code", "message", "remedy"}``."""
+    text = OUTCOMES[code] if isinstance(code, Outcome) else WARNINGS[code]
+    ips = " and ".join(egress_ips) if egress_ips else "the platform's IP addresses"
+    return {"code": code.value, "message": text.message, "remedy": text.remedy.format(ips=ips)}
+
+
+class ApiError(Exception):
+    """A request error with its catalogue entry; ``backfuture.api`` renders it.
+
+    ``details`` must only ever hold values the service chose (field names, seconds, lists of
+    supported exchanges), never request or exchange data.
+    """
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        *,
+        message: str | None = None,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        status, text = REQUEST_ERRORS[code]
+        self.code = code
+        self.status = status
+        self.message = message or text.message
+        self.remedy = text.remedy
+        self.details = details
+        self.headers = headers or {}
+        super().__init__(f"{code.value}: {self.message}")
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code.value, "message": self.message, "remedy": self.remedy}
+        if self.details is not None:
+            error["details"] = self.details
+        return {"error": error}
+
+
+class StorageUnavailable(Exception):
+    """An AWS dependency failed (throttled, down); the operation left nothing half-written."""

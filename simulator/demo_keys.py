@@ -1,0 +1,23 @@
+"""Demo keys: one per outcome per exchange, known to the simulator and listed in the README."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DemoKey:
+    exchange: str  # "mexc" | "kucoin"
+    api_key: str
+    api_secret: str  # the value a user pastes; a "wrong secret" key is known to the venue with another one
+    passphrase: str | None
+    outcome: str  # the contract's outcome code, or "connected"
+    markets: str  # which markets to connect to see the outcome, e.g. "spot", "futures", "spot or futures"
+    description: str
+
+
+def platform_ips() -> list[str]:
+    """The platform's egress IPs as the local stack configures them (EGRESS_IPS)."""
+    raw = os.environ.get("EGRESS_IPS") or "203.0.113.10,203.0.113.11"
+    return [ip.strip() for ip in raw.split(",") if ip.strip()]
