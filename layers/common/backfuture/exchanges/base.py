@@ -20,11 +20,9 @@ from typing import Any, Protocol
 import httpx
 
 from backfuture.errors import Outcome, Warning_
+from backfuture.exchanges.catalog import ExchangeInfo, Market
 
-
-class Market(StrEnum):
-    SPOT = "spot"
-    FUTURES = "futures"
+__all__ = ["ExchangeInfo", "Market"]  # re-exported: exchange modules import everything from base
 
 
 class CheckValue(StrEnum):
@@ -51,14 +49,6 @@ class Credentials:
         return "Credentials(<redacted>)"
 
     __str__ = __repr__
-
-
-@dataclass(frozen=True, slots=True)
-class ExchangeInfo:
-    id: str
-    name: str
-    needs_passphrase: bool
-    markets: tuple[Market, ...]
 
 
 class ExchangeFailure(Exception):

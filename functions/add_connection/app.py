@@ -1,0 +1,54 @@
+"""Stores, changes and deletes connections: the only function that writes secrets."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from backfuture.api import CONNECTION_ID, current_user, make_app
+from backfuture.handler import lambda_entry_point
+from backfuture.models import (
+    AddConnectionRequest,
+    ConnectionResource,
+    ReplaceCredentialsRequest,
+    UpdateConnectionRequest,
+)
+from backfuture.service import ConnectionService
+
+app = make_app()
+
+
+@cache
+def service() -> ConnectionService:
+    return ConnectionService()
+
+
+@app.post("/connections", responses={201: {"description": "The new connection, status untested"}})
+def add_connection(request: AddConnectionRequest) -> Response[ConnectionResource]:
+    return Response(201, content_type="application/json", body=service().add(current_user(app), request))
+
+
+@app.put("/connections/<id>/credentials")
+def replace_credentials(
+    id: Annotated[str, Path(pattern=CONNECTION_ID)], request: ReplaceCredentialsRequest
+) -> ConnectionResource:
+    return service().replace_credentials(current_user(app), id, request)
+
+
+@app.patch("/connections/<id>")
+def update_connection(
+    id: Annotated[str, Path(pattern=CONNECTION_ID)], request: UpdateConnectionRequest
+) -> ConnectionResource:
+    return service().update(current_user(app), id, request)
+
+
+@app.delete("/connections/<id>", responses={204: {"description": "Deleted; its secret was destroyed"}})
+def delete_connection(id: Annotated[str, Path(pattern=CONNECTION_ID)]) -> Response[None]:
+    service().delete(current_user(app), id)
+    return Response(204)
+
+
+lambda_handler = lambda_entry_point(app)

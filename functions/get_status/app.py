@@ -1,0 +1,66 @@
+"""Reads connections and their status, and the public facts the dashboard shows before login."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from backfuture.api import CONNECTION_ID, current_user, make_app
+from backfuture.config import settings
+from backfuture.exchanges.catalog import PLANNED, SUPPORTED
+from backfuture.handler import lambda_entry_point
+from backfuture.models import (
+    ConnectionList,
+    ConnectionResource,
+    EgressIps,
+    ExchangeDescription,
+    ExchangeList,
+    StatusDocument,
+)
+from backfuture.service import ConnectionService
+
+app = make_app()
+
+
+@cache
+def service() -> ConnectionService:
+    return ConnectionService()
+
+
+@app.get("/connections")
+def list_connections() -> ConnectionList:
+    return ConnectionList(connections=service().list(current_user(app)))
+
+
+@app.get("/connections/<id>")
+def get_connection(id: Annotated[str, Path(pattern=CONNECTION_ID)]) -> ConnectionResource:
+    return service().get(current_user(app), id)
+
+
+@app.get("/connections/<id>/status")
+def get_connection_status(id: Annotated[str, Path(pattern=CONNECTION_ID)]) -> StatusDocument:
+    return service().status(current_user(app), id)
+
+
+@app.get("/egress-ips")
+def egress_ips() -> EgressIps:
+    return EgressIps(egress_ips=list(settings().egress_ips))
+
+
+@app.get("/exchanges")
+def exchanges() -> ExchangeList:
+    listed = [(info, True) for info in SUPPORTED.values()] + [(info, False) for info in PLANNED.values()]
+    return ExchangeList(
+        exchanges=[
+            ExchangeDescription(
+                id=info.id, name=info.name, supported=supported,
+                needs_passphrase=info.needs_passphrase, markets=list(info.markets),
+            )
+            for info, supported in listed
+        ]
+    )
+
+
+lambda_handler = lambda_entry_point(app)

@@ -1,0 +1,29 @@
+"""Runs a connection test from the platform's fixed egress IPs: the only function that reads secrets."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from backfuture.api import CONNECTION_ID, current_user, make_app
+from backfuture.config import settings
+from backfuture.handler import lambda_entry_point
+from backfuture.models import StatusDocument
+from backfuture.service import ConnectionService
+
+app = make_app()
+
+
+@cache
+def service() -> ConnectionService:
+    return ConnectionService()
+
+
+@app.post("/connections/<id>/test")
+def test_connection(id: Annotated[str, Path(pattern=CONNECTION_ID)]) -> StatusDocument:
+    return service().test(current_user(app), id, list(settings().egress_ips))
+
+
+lambda_handler = lambda_entry_point(app)

@@ -1,0 +1,1 @@
+"""BackFuture AI exchange connections: the domain shared by the Lambda functions (the layer)."""

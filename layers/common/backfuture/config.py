@@ -1,0 +1,36 @@
+"""Settings from the environment, read once per container (tests call ``settings.cache_clear()``)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    table_name: str
+    kms_key_id: str
+    secret_name_prefix: str
+    fingerprint_secret_arn: str
+    egress_ips: tuple[str, ...]
+    max_connections_per_user: int
+    test_cooldown_s: int
+
+
+def _ips(raw: str) -> tuple[str, ...]:
+    return tuple(ip.strip() for ip in raw.split(",") if ip.strip())
+
+
+@cache
+def settings() -> Settings:
+    env = os.environ
+    return Settings(
+        table_name=env.get("TABLE_NAME", "backfuture-connections"),
+        kms_key_id=env.get("KMS_KEY_ID", "alias/backfuture-connections"),
+        secret_name_prefix=env.get("SECRET_NAME_PREFIX", "backfuture/local/connections/"),
+        fingerprint_secret_arn=env.get("FINGERPRINT_SECRET_ARN", "backfuture/local/fingerprint-pepper"),
+        egress_ips=_ips(env.get("EGRESS_IPS", "203.0.113.10,203.0.113.11")),
+        max_connections_per_user=int(env.get("MAX_CONNECTIONS_PER_USER", "20")),
+        test_cooldown_s=int(env.get("TEST_COOLDOWN_S", "10")),
+    )

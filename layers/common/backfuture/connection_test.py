@@ -1,0 +1,218 @@
+"""Runs an exchange's probe and turns its facts into the contract's status document.
+
+This is the one place that decides a status, so every exchange's outcomes mean the same thing:
+a key that can withdraw is refused whatever else is true; a failure is reported with its remedy;
+otherwise the connection is Online, with warnings for what is merely unwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import re
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from backfuture.errors import Outcome, Warning_, explain
+from backfuture.exchanges.base import (
+    CHECK_NAMES,
+    CheckValue,
+    Credentials,
+    ExchangeFailure,
+    ExchangeHttp,
+    ProbeReport,
+    new_http_client,
+    server_clock,
+)
+from backfuture.exchanges.catalog import Market, allowed_calls_for, probe_for
+from backfuture.models import STATUS_LABELS, Status
+
+# The whole test, a clock re-sync and retry included, must end well inside the Lambda timeout
+# (20 s) and API Gateway's 30 s: per-call timeouts alone cannot bound a slow-drip answer.
+TEST_BUDGET_S = 12.0
+KEY_EXPIRY_WARNING = timedelta(days=14)
+
+_UNAVAILABLE = {Outcome.RATE_LIMITED, Outcome.EXCHANGE_UNAVAILABLE}
+
+
+@dataclass(frozen=True)
+class TestResult:
+    status: Status
+    trading_ready: bool | None  # None: unchanged (the exchange was not reachable, the key not judged)
+    document: dict[str, Any]  # the status document without connection_id
+
+    @property
+    def refused(self) -> bool:
+        return self.status is Status.REFUSED
+
+
+def run_connection_test(
+    exchange_id: str, credentials: Credentials, markets: frozenset[Market], egress_ips: list[str]
+) -> TestResult:
+    started = time.monotonic()
+    report = _runner().run(_probe_with_clock_retry(exchange_id, credentials, markets))
+    duration_ms = int((time.monotonic() - started) * 1000)
+    return diagnose(report, markets, egress_ips, duration_ms)
+
+
+# --------------------------------------------------------------------------------------------
+# Running the probe
+# --------------------------------------------------------------------------------------------
+
+_local = threading.local()
+
+
+class _LoopState:
+    """One event loop and HTTP client per thread, kept between invocations of a warm container,
+    so keep-alive connections (and their TLS sessions) to the exchanges are reused."""
+
+    def __init__(self) -> None:
+        self.runner = asyncio.Runner()
+        self.client: httpx.AsyncClient | None = None
+
+    def run(self, coro: Any) -> ProbeReport:
+        result: ProbeReport = self.runner.run(coro)
+        return result
+
+
+def _runner() -> _LoopState:
+    state: _LoopState | None = getattr(_local, "state", None)
+    if state is None:
+        state = _LoopState()
+        _local.state = state
+    return state
+
+
+async def _probe_with_clock_retry(
+    exchange_id: str, credentials: Credentials, markets: frozenset[Market]
+) -> ProbeReport:
+    state = _runner()
+    if state.client is None:
+        state.client = new_http_client()
+    http = ExchangeHttp(state.client, allowed_calls_for(exchange_id))
+    probe = probe_for(exchange_id)
+    try:
+        async with asyncio.timeout(TEST_BUDGET_S):
+            report = await _probe_once(probe.probe(http, credentials, markets))
+            if report.failure is not None and report.failure.outcome is Outcome.CLOCK_SKEW:
+                # Our clock or the cached offset drifted: measure the exchange's clock again, once.
+                server_clock.forget()
+                report = await _probe_once(probe.probe(http, credentials, markets))
+            return report
+    except TimeoutError:
+        return ProbeReport(failure=ExchangeFailure(Outcome.EXCHANGE_UNAVAILABLE))
+
+
+async def _probe_once(call: Any) -> ProbeReport:
+    try:
+        report: ProbeReport = await call
+    except ExchangeFailure as failure:
+        report = ProbeReport(failure=failure)
+    return report
+
+
+# --------------------------------------------------------------------------------------------
+# Deciding
+# --------------------------------------------------------------------------------------------
+
+
+def diagnose(
+    report: ProbeReport, markets: frozenset[Market], egress_ips: list[str], duration_ms: int
+) -> TestResult:
+    checks: dict[str, CheckValue] = dict(report.checks)
+    warnings: list[Warning_] = list(report.warnings)
+    failure = report.failure
+    error: dict[str, Any] | None = None
+
+    if report.permissions.get("withdraw") is True:
+        status = Status.REFUSED
+        checks["withdraw_disabled"] = CheckValue.FAILED
+        error = explain(Outcome.WITHDRAWAL_ENABLED, egress_ips)
+    elif failure is not None:
+        status = Status.UNAVAILABLE if failure.outcome in _UNAVAILABLE else Status.FAILED
+        if status is Status.FAILED:
+            checks[failure.check] = CheckValue.FAILED
+        error = explain(failure.outcome, egress_ips)
+        details = _failure_details(failure, egress_ips)
+        if details:
+            error["details"] = details
+    else:
+        status = Status.CONNECTED
+
+    checks["ip_whitelist"] = _whitelist_check(report, failure, egress_ips, warnings)
+    judged = status is Status.CONNECTED
+    if Market.FUTURES not in markets:
+        checks["futures"] = CheckValue.NOT_REQUESTED
+        if report.permissions.get("futures") is True:
+            warnings.append(Warning_.UNNEEDED_PERMISSION)
+    for name in CHECK_NAMES:
+        checks.setdefault(name, CheckValue.UNKNOWN if judged else CheckValue.SKIPPED)
+    if judged and report.permissions.get("withdraw") is None:
+        warnings.append(Warning_.WITHDRAW_UNVERIFIABLE)
+    if report.key_expires_at is not None and report.key_expires_at - datetime.now(UTC) < KEY_EXPIRY_WARNING:
+        warnings.append(Warning_.KEY_EXPIRES_SOON)
+
+    document: dict[str, Any] = {
+        "status": status.value,
+        "status_label": STATUS_LABELS[status],
+        "checked_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+        "duration_ms": duration_ms,
+        "error": error,
+        "warnings": [explain(w, egress_ips) for w in dict.fromkeys(warnings)],
+        "checks": {name: checks[name].value for name in CHECK_NAMES},
+        "permissions": dict(report.permissions),
+        "account": dict(report.account),
+        "clock_offset_ms": report.clock_offset_ms,
+    }
+    trading_ready = {Status.CONNECTED: True, Status.UNAVAILABLE: None}.get(status, False)
+    return TestResult(status, trading_ready, document)
+
+
+def _failure_details(failure: ExchangeFailure, egress_ips: list[str]) -> dict[str, Any]:
+    details: dict[str, Any] = {}
+    if failure.exchange_code is not None:
+        details["exchange_code"] = failure.exchange_code
+    if failure.outcome is Outcome.RATE_LIMITED:
+        details["retry_after_s"] = failure.retry_after_s if failure.retry_after_s is not None else 60
+    if failure.outcome is Outcome.IP_NOT_ALLOWED:
+        details["egress_ips"] = list(egress_ips)
+    return details
+
+
+def _whitelist_check(
+    report: ProbeReport, failure: ExchangeFailure | None, egress_ips: list[str], warnings: list[Warning_]
+) -> CheckValue:
+    if failure is not None and failure.outcome is Outcome.IP_NOT_ALLOWED:
+        return CheckValue.FAILED
+    whitelist = report.ip_whitelist
+    if whitelist is None:
+        return CheckValue.UNKNOWN if failure is None else CheckValue.SKIPPED
+    if not whitelist:
+        warnings.append(Warning_.IP_RESTRICTION_MISSING)
+        return CheckValue.MISSING
+    if all(any(whitelist_entry_matches(entry, ip) for entry in whitelist) for ip in egress_ips):
+        return CheckValue.OK
+    warnings.append(Warning_.IP_WHITELIST_MISMATCH)
+    return CheckValue.FAILED
+
+
+def whitelist_entry_matches(entry: str, ip: str) -> bool:
+    """Does a whitelist entry as an exchange reports it cover ``ip``?
+
+    Entries may be plain addresses, CIDR ranges, or masked by the exchange ("203.**.154": KuCoin
+    hides the middle of addresses). A masked entry is compared on what it shows.
+    """
+    entry = entry.strip()
+    if "*" in entry:
+        pattern = re.escape(entry).replace(r"\*", "*")
+        pattern = re.sub(r"\*+", r"[0-9.:a-fA-F]*", pattern)
+        return re.fullmatch(pattern, ip) is not None
+    try:
+        return ipaddress.ip_address(ip) in ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        return False

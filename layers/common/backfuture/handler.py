@@ -1,0 +1,22 @@
+"""The Lambda entry point every function shares: context in logs, tracing, metrics, then routing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from backfuture.api import Handler
+from backfuture.observability import logger, metrics, tracer
+
+
+def lambda_entry_point(app: APIGatewayHttpResolver) -> Handler:
+    # log_event stays False: the event body carries API secrets.
+    @logger.inject_lambda_context(log_event=False, clear_state=True, correlation_id_path="requestContext.requestId")
+    @tracer.capture_lambda_handler(capture_response=False, capture_error=False)
+    @metrics.log_metrics
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return lambda_handler

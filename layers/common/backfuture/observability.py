@@ -1,0 +1,27 @@
+"""Logger, tracer and metrics: one of each for the whole service.
+
+Nothing here ever receives a secret: events are not logged (``log_event`` stays off), tracing does
+not capture responses or errors of handlers (``POWERTOOLS_TRACER_CAPTURE_RESPONSE/ERROR=false`` in
+the template, and ``capture_response=False`` in code), and users appear only as a hash of their id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+# Defaults for local runs; the template sets POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE.
+logger = Logger(service="connections")
+tracer = Tracer(service="connections")
+metrics = Metrics(namespace="BackFuture", service="connections")
+
+
+# Reads publish no metric by design; Powertools would warn on every one of them.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+
+def user_hash(user_id: str) -> str:
+    """A short, stable pseudonym for log lines: correlates a user's requests without naming them."""
+    return hashlib.sha256(f"backfuture-user:{user_id}".encode()).hexdigest()[:16]

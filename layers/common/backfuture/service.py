@@ -1,0 +1,275 @@
+"""What each route does, in the order that keeps the stores consistent when a step fails.
+
+Ordering rules (AWS calls can fail between any two steps):
+
+* add / replace credentials: create the new secret first, then commit the table transaction; if the
+  transaction fails, destroy the new secret. No item ever points at a secret that was not stored.
+* delete / refuse: destroy the secret first, then change the table. A retry of a half-done delete
+  finishes it (destroying an already destroyed secret counts as done); no secret of a deleted
+  connection survives.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from datetime import datetime
+from typing import Any
+
+from backfuture.errors import ApiError, ErrorCode, StorageUnavailable
+from backfuture.exchanges.base import Credentials
+from backfuture.exchanges.catalog import PLANNED, SUPPORTED, Market
+from backfuture.models import (
+    STATUS_LABELS,
+    AddConnectionRequest,
+    ConnectionResource,
+    Problem,
+    ReplaceCredentialsRequest,
+    Status,
+    StatusDocument,
+    UpdateConnectionRequest,
+)
+from backfuture.observability import logger, metrics
+from backfuture.storage.repository import ConnectionRecord, ConnectionRepository, iso_now
+from backfuture.storage.secrets import SecretMissing, SecretVault
+
+
+class ConnectionService:
+    def __init__(self, repository: ConnectionRepository | None = None, vault: SecretVault | None = None) -> None:
+        self.repository = repository or ConnectionRepository()
+        self.vault = vault or SecretVault()
+
+    # -- add_connection ------------------------------------------------------------------------
+
+    def add(self, owner: str, request: AddConnectionRequest) -> ConnectionResource:
+        _check_exchange(request.exchange)
+        credentials = _credentials(request.exchange, request.api_key, request.api_secret, request.passphrase)
+        fingerprint = self.vault.fingerprint(credentials.api_key)
+        connection_id = new_connection_id()
+        now = iso_now()
+        secret_arn = self.vault.store(
+            connection_id=connection_id, credentials_version=1, owner=owner, exchange=request.exchange,
+            credentials=credentials,
+        )
+        record = ConnectionRecord(
+            owner=owner, id=connection_id, name=request.name, exchange=request.exchange,
+            markets=[m.value for m in request.markets], api_key_hint=key_hint(credentials.api_key),
+            key_fingerprint=fingerprint, secret_arn=secret_arn, credentials_version=1, version=1,
+            status=Status.UNTESTED.value, trading_ready=False, created_at=now, updated_at=now,
+        )
+        with _compensate(self.vault, secret_arn):
+            self.repository.create(record)
+        metrics.add_metric(name="ConnectionsAdded", unit="Count", value=1)
+        logger.info("connection added", extra={"connection_id": connection_id, "exchange": request.exchange})
+        return to_resource(record)
+
+    def replace_credentials(
+        self, owner: str, connection_id: str, request: ReplaceCredentialsRequest
+    ) -> ConnectionResource:
+        current = self.repository.get(owner, connection_id)
+        credentials = _credentials(current.exchange, request.api_key, request.api_secret, request.passphrase)
+        fingerprint = self.vault.fingerprint(credentials.api_key)
+        new_arn = self.vault.store(
+            connection_id=connection_id, credentials_version=current.credentials_version + 1, owner=owner,
+            exchange=current.exchange, credentials=credentials,
+        )
+        old_arn = current.secret_arn
+        with _compensate(self.vault, new_arn):
+            record = self.repository.replace_credentials(
+                current, secret_arn=new_arn, fingerprint=fingerprint, api_key_hint=key_hint(credentials.api_key)
+            )
+        if old_arn is not None:
+            self._destroy_retired(old_arn, connection_id)
+        metrics.add_metric(name="CredentialsReplaced", unit="Count", value=1)
+        logger.info("credentials replaced", extra={"connection_id": connection_id})
+        return to_resource(record)
+
+    def update(self, owner: str, connection_id: str, request: UpdateConnectionRequest) -> ConnectionResource:
+        current = self.repository.get(owner, connection_id)
+        if request.markets is not None:
+            _check_markets(current.exchange, request.markets)
+        markets = [m.value for m in request.markets] if request.markets is not None else None
+        record = self.repository.update_details(current, name=request.name, markets=markets)
+        return to_resource(record)
+
+    def delete(self, owner: str, connection_id: str) -> None:
+        current = self.repository.get(owner, connection_id)
+        if current.secret_arn is not None:
+            self.vault.destroy(current.secret_arn)
+        self.repository.delete(current)
+        metrics.add_metric(name="ConnectionsDeleted", unit="Count", value=1)
+        logger.info("connection deleted", extra={"connection_id": connection_id})
+
+    # -- test_connection -----------------------------------------------------------------------
+
+    def test(self, owner: str, connection_id: str, egress_ips: list[str]) -> StatusDocument:
+        # Imported here: only test_connection pays for the HTTP and exchange code at cold start.
+        from backfuture.connection_test import run_connection_test
+
+        claim = self.repository.claim_for_test(owner, connection_id, now_ms=time.time_ns() // 1_000_000)
+        if claim.record is None:
+            raise ApiError(
+                ErrorCode.TEST_COOLDOWN,
+                details={"retry_after_s": claim.retry_after_s},
+                headers={"Retry-After": str(claim.retry_after_s)},
+            )
+        record = claim.record
+        if record.secret_arn is None:
+            # Refused earlier: the secret is gone; only new credentials can be tested.
+            return status_document(record)
+        try:
+            credentials = self.vault.read(record.secret_arn)
+        except SecretMissing:
+            return status_document(record)
+        result = run_connection_test(
+            record.exchange, credentials, frozenset(Market(m) for m in record.markets), egress_ips
+        )
+        del credentials
+        if result.refused:
+            # Destroy first: a key that can withdraw must not survive a failure of the next write.
+            self.vault.destroy(record.secret_arn)
+            metrics.add_metric(name="KeysRefused", unit="Count", value=1)
+        trading_ready = record.trading_ready if result.trading_ready is None else result.trading_ready
+        stored = self.repository.record_result(
+            record, status=result.status.value, trading_ready=trading_ready,
+            status_doc=json.dumps(result.document), checked_at=result.document["checked_at"],
+            secret_destroyed=result.refused,
+        )
+        outcome = (result.document.get("error") or {}).get("code", "connected")
+        metrics.add_dimension(name="outcome", value=outcome)
+        metrics.add_metric(name="ConnectionTests", unit="Count", value=1)
+        logger.info(
+            "connection tested",
+            extra={"connection_id": connection_id, "outcome": outcome, "duration_ms": result.document["duration_ms"]},
+        )
+        if not stored:
+            raise ApiError(
+                ErrorCode.CONFLICT,
+                message="The connection's credentials changed or it was deleted while the test ran.",
+            )
+        return StatusDocument(connection_id=connection_id, **result.document)
+
+    # -- get_status ----------------------------------------------------------------------------
+
+    def get(self, owner: str, connection_id: str) -> ConnectionResource:
+        return to_resource(self.repository.get(owner, connection_id))
+
+    def list(self, owner: str) -> list[ConnectionResource]:
+        return [to_resource(r) for r in self.repository.list_connections(owner)]
+
+    def status(self, owner: str, connection_id: str) -> StatusDocument:
+        return status_document(self.repository.get(owner, connection_id))
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _destroy_retired(self, arn: str, connection_id: str) -> None:
+        try:
+            self.vault.destroy(arn)
+        except StorageUnavailable:
+            # The connection already points at the new secret; the old one is unreachable from the
+            # API but still stored. Alarmed on this metric; tagged with its connection for cleanup.
+            metrics.add_metric(name="RetiredSecretNotDestroyed", unit="Count", value=1)
+            logger.error("retired secret not destroyed", extra={"connection_id": connection_id})
+
+
+class _compensate:
+    """Destroy a just-created secret if the block that should reference it fails."""
+
+    def __init__(self, vault: SecretVault, arn: str) -> None:
+        self.vault = vault
+        self.arn = arn
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        if exc_type is None:
+            return
+        try:
+            self.vault.destroy(self.arn)
+        except StorageUnavailable:
+            metrics.add_metric(name="OrphanSecret", unit="Count", value=1)
+            logger.error("compensation failed: secret left without its connection")
+
+
+def _check_exchange(exchange: str) -> None:
+    if exchange in SUPPORTED:
+        return
+    supported = sorted(SUPPORTED)
+    if exchange in PLANNED:
+        raise ApiError(
+            ErrorCode.UNSUPPORTED_EXCHANGE,
+            message=f"{PLANNED[exchange].name} is planned but not supported yet.",
+            details={"supported": supported, "planned": True},
+        )
+    raise ApiError(
+        ErrorCode.UNSUPPORTED_EXCHANGE,
+        message="This exchange is not supported.",
+        details={"supported": supported, "planned": False},
+    )
+
+
+def _check_markets(exchange: str, markets: list[Market]) -> None:
+    offered = SUPPORTED[exchange].markets
+    wrong = [m.value for m in markets if m not in offered]
+    if wrong:
+        raise ApiError(ErrorCode.VALIDATION_ERROR, details={"fields": [{"field": "markets", "problem": "not offered"}]})
+
+
+def _credentials(exchange: str, api_key: Any, api_secret: Any, passphrase: Any) -> Credentials:
+    needs = SUPPORTED[exchange].needs_passphrase
+    if needs and passphrase is None:
+        raise ApiError(
+            ErrorCode.VALIDATION_ERROR,
+            details={"fields": [{"field": "passphrase", "problem": f"required for {SUPPORTED[exchange].name}"}]},
+        )
+    if not needs and passphrase is not None:
+        raise ApiError(
+            ErrorCode.VALIDATION_ERROR,
+            details={"fields": [{"field": "passphrase", "problem": f"not used by {SUPPORTED[exchange].name}"}]},
+        )
+    return Credentials(
+        api_key.get_secret_value(),
+        api_secret.get_secret_value(),
+        passphrase.get_secret_value() if passphrase is not None else None,
+    )
+
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_connection_id() -> str:
+    """A ULID: 48 bits of milliseconds and 80 random bits, 26 characters, sorting by creation time."""
+    value = (time.time_ns() // 1_000_000) << 80 | secrets.randbits(80)
+    return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
+
+
+def key_hint(api_key: str) -> str:
+    return f"{api_key[:4]}…{api_key[-4:]}"
+
+
+def to_resource(record: ConnectionRecord) -> ConnectionResource:
+    status = Status(record.status)
+    error = None
+    if record.status_doc:
+        stored_error = json.loads(record.status_doc).get("error")
+        error = Problem(**stored_error) if stored_error else None
+    return ConnectionResource(
+        id=record.id, name=record.name, exchange=record.exchange, markets=[Market(m) for m in record.markets],
+        api_key_hint=record.api_key_hint, status=status, status_label=STATUS_LABELS[status],
+        trading_ready=record.trading_ready, error=error,
+        checked_at=_parse_time(record.checked_at), created_at=_parse_time(record.created_at) or datetime.min,
+        updated_at=_parse_time(record.updated_at) or datetime.min,
+    )
+
+
+def status_document(record: ConnectionRecord) -> StatusDocument:
+    if record.status_doc:
+        return StatusDocument(connection_id=record.id, **json.loads(record.status_doc))
+    status = Status(record.status)
+    return StatusDocument(connection_id=record.id, status=status, status_label=STATUS_LABELS[status])
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None

@@ -1,0 +1,449 @@
+"""Connection metadata and status in one DynamoDB table.
+
+Items (``PK`` / ``SK``):
+
+* ``USER#<sub>`` / ``CONN#<id>``: the connection. Ids are ULIDs, so a descending query lists the
+  newest first. Holds no secret: the secret's ARN, a key hint and a keyed key fingerprint.
+* ``USER#<sub>`` / ``NAME#<casefolded name>``: the name lock (names are unique per user).
+* ``KEY#<fingerprint>`` / ``KEY``: the key lock (one API key, one connection on the platform).
+* ``USER#<sub>`` / ``PROFILE``: the user's connection count (the per-user cap).
+
+Every rule is a condition on a write, never a read before the write, so two concurrent requests
+cannot both pass it. Multi-item changes are single transactions. The partition key always comes
+from the caller's JWT ``sub``: a connection of another user is simply not found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from backfuture.aws import client
+from backfuture.config import settings
+from backfuture.errors import ApiError, ErrorCode, StorageUnavailable
+
+
+def user_pk(owner: str) -> str:
+    return f"USER#{owner}"
+
+
+def conn_sk(connection_id: str) -> str:
+    return f"CONN#{connection_id}"
+
+
+def name_key(name: str) -> str:
+    return name.casefold()
+
+
+def iso_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+@dataclass
+class ConnectionRecord:
+    """A connection item, as the service uses it."""
+
+    owner: str
+    id: str
+    name: str
+    exchange: str
+    markets: list[str]
+    api_key_hint: str
+    key_fingerprint: str
+    secret_arn: str | None
+    credentials_version: int
+    version: int
+    status: str
+    trading_ready: bool
+    created_at: str
+    updated_at: str
+    checked_at: str | None = None
+    status_doc: str | None = None  # the last status document, as JSON text
+    last_test_at_ms: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_item(self) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "PK": user_pk(self.owner),
+            "SK": conn_sk(self.id),
+            "kind": "connection",
+            "id": self.id,
+            "name": self.name,
+            "name_key": name_key(self.name),
+            "exchange": self.exchange,
+            "markets": list(self.markets),
+            "api_key_hint": self.api_key_hint,
+            "key_fingerprint": self.key_fingerprint,
+            "credentials_version": self.credentials_version,
+            "version": self.version,
+            "status": self.status,
+            "trading_ready": self.trading_ready,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+        optional = {
+            "secret_arn": self.secret_arn,
+            "checked_at": self.checked_at,
+            "status_doc": self.status_doc,
+            "last_test_at_ms": self.last_test_at_ms,
+        }
+        item.update({k: v for k, v in optional.items() if v is not None})
+        return item
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> ConnectionRecord:
+        last_test = item.get("last_test_at_ms")
+        return cls(
+            owner=str(item["PK"]).removeprefix("USER#"),
+            id=item["id"],
+            name=item["name"],
+            exchange=item["exchange"],
+            markets=list(item["markets"]),
+            api_key_hint=item["api_key_hint"],
+            key_fingerprint=item["key_fingerprint"],
+            secret_arn=item.get("secret_arn"),
+            credentials_version=int(item["credentials_version"]),
+            version=int(item["version"]),
+            status=item["status"],
+            trading_ready=bool(item.get("trading_ready", False)),
+            created_at=item["created_at"],
+            updated_at=item["updated_at"],
+            checked_at=item.get("checked_at"),
+            status_doc=item.get("status_doc"),
+            last_test_at_ms=int(last_test) if last_test is not None else None,
+        )
+
+
+@dataclass(frozen=True)
+class TestClaim:
+    """The outcome of claiming a connection for a test."""
+
+    record: ConnectionRecord | None = None
+    retry_after_s: int | None = None  # set when a recent test blocks this one
+
+
+class ConnectionRepository:
+    def __init__(self, dynamodb: Any | None = None) -> None:
+        self._db = dynamodb or client("dynamodb")
+        self._table = settings().table_name
+        self._serializer: Any = None
+        self._deserializer: Any = None
+
+    # -- serialization (boto3's low-level client: one client for reads, writes and transactions)
+
+    def _ser(self, value: dict[str, Any]) -> dict[str, Any]:
+        if self._serializer is None:
+            from boto3.dynamodb.types import TypeSerializer
+
+            self._serializer = TypeSerializer()
+        return {k: self._serializer.serialize(v) for k, v in value.items()}
+
+    def _des(self, item: dict[str, Any]) -> dict[str, Any]:
+        if self._deserializer is None:
+            from boto3.dynamodb.types import TypeDeserializer
+
+            self._deserializer = TypeDeserializer()
+        return {k: self._deserializer.deserialize(v) for k, v in item.items()}
+
+    def _key(self, owner: str, connection_id: str) -> dict[str, Any]:
+        return self._ser({"PK": user_pk(owner), "SK": conn_sk(connection_id)})
+
+    # -- reads
+
+    def get(self, owner: str, connection_id: str) -> ConnectionRecord:
+        try:
+            response = self._db.get_item(
+                TableName=self._table, Key=self._key(owner, connection_id), ConsistentRead=True
+            )
+        except ClientError as error:
+            raise _unavailable(error) from None
+        if "Item" not in response:
+            raise ApiError(ErrorCode.NOT_FOUND)
+        return ConnectionRecord.from_item(self._des(response["Item"]))
+
+    def list_connections(self, owner: str) -> list[ConnectionRecord]:
+        records: list[ConnectionRecord] = []
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :conn)",
+            "ExpressionAttributeValues": self._ser({":pk": user_pk(owner), ":conn": "CONN#"}),
+            "ScanIndexForward": False,
+        }
+        try:
+            while True:
+                response = self._db.query(**query)
+                records.extend(ConnectionRecord.from_item(self._des(i)) for i in response.get("Items", []))
+                if "LastEvaluatedKey" not in response:
+                    return records
+                query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        except ClientError as error:
+            raise _unavailable(error) from None
+
+    # -- writes
+
+    def create(self, record: ConnectionRecord) -> None:
+        """Store a new connection with its name lock, key lock and the user's count, atomically."""
+        cap = settings().max_connections_per_user
+        owner_pk = user_pk(record.owner)
+        items = [
+            {"Put": {
+                "TableName": self._table,
+                "Item": self._ser(record.to_item()),
+                "ConditionExpression": "attribute_not_exists(PK)",
+            }},
+            {"Put": {
+                "TableName": self._table,
+                "Item": self._ser(_name_lock(record.owner, record.name, record.id)),
+                "ConditionExpression": "attribute_not_exists(PK)",
+            }},
+            {"Put": {
+                "TableName": self._table,
+                "Item": self._ser(_key_lock(record.key_fingerprint, record.owner, record.id)),
+                "ConditionExpression": "attribute_not_exists(PK)",
+            }},
+            {"Update": {
+                "TableName": self._table,
+                "Key": self._ser({"PK": owner_pk, "SK": "PROFILE"}),
+                "UpdateExpression": "SET connection_count = if_not_exists(connection_count, :zero) + :one",
+                "ConditionExpression": "attribute_not_exists(connection_count) OR connection_count < :cap",
+                "ExpressionAttributeValues": self._ser({":zero": 0, ":one": 1, ":cap": cap}),
+            }},
+        ]
+        self._transact(items, [ErrorCode.CONFLICT, ErrorCode.NAME_TAKEN, ErrorCode.KEY_ALREADY_CONNECTED,
+                               ErrorCode.CONNECTION_LIMIT_REACHED])
+
+    def replace_credentials(
+        self, current: ConnectionRecord, *, secret_arn: str, fingerprint: str, api_key_hint: str
+    ) -> ConnectionRecord:
+        """Point the connection at a new secret; status back to untested. Optimistic on ``version``."""
+        now = iso_now()
+        new_version = current.credentials_version + 1
+        items: list[dict[str, Any]] = [
+            {"Update": {
+                "TableName": self._table,
+                "Key": self._key(current.owner, current.id),
+                "UpdateExpression": (
+                    "SET secret_arn = :arn, key_fingerprint = :fp, api_key_hint = :hint, "
+                    "credentials_version = :cv, version = version + :one, #s = :untested, "
+                    "trading_ready = :false, updated_at = :now REMOVE status_doc, checked_at, last_test_at_ms"
+                ),
+                "ConditionExpression": "attribute_exists(PK) AND version = :v",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": self._ser({
+                    ":arn": secret_arn, ":fp": fingerprint, ":hint": api_key_hint, ":cv": new_version,
+                    ":one": 1, ":untested": "untested", ":false": False, ":now": now, ":v": current.version,
+                }),
+            }},
+        ]
+        reasons = [ErrorCode.CONFLICT]
+        if fingerprint != current.key_fingerprint:
+            items.append({"Delete": {
+                "TableName": self._table,
+                "Key": self._ser({"PK": f"KEY#{current.key_fingerprint}", "SK": "KEY"}),
+            }})
+            items.append({"Put": {
+                "TableName": self._table,
+                "Item": self._ser(_key_lock(fingerprint, current.owner, current.id)),
+                "ConditionExpression": "attribute_not_exists(PK)",
+            }})
+            reasons += [ErrorCode.CONFLICT, ErrorCode.KEY_ALREADY_CONNECTED]
+        self._transact(items, reasons)
+        current.secret_arn = secret_arn
+        current.key_fingerprint = fingerprint
+        current.api_key_hint = api_key_hint
+        current.credentials_version = new_version
+        current.version += 1
+        current.status = "untested"
+        current.trading_ready = False
+        current.updated_at = now
+        current.status_doc = current.checked_at = current.last_test_at_ms = None
+        return current
+
+    def update_details(
+        self, current: ConnectionRecord, *, name: str | None, markets: list[str] | None
+    ) -> ConnectionRecord:
+        """Rename and/or change markets. A market change resets the status: the last test did not cover it."""
+        now = iso_now()
+        sets = ["version = version + :one", "updated_at = :now"]
+        values: dict[str, Any] = {":one": 1, ":now": now, ":v": current.version}
+        names: dict[str, str] = {}
+        removes: list[str] = []
+        items: list[dict[str, Any]] = []
+        reasons: list[ErrorCode] = [ErrorCode.CONFLICT]
+        rename = name is not None and name != current.name
+        if rename:
+            assert name is not None
+            sets += ["#n = :name", "name_key = :name_key"]
+            names["#n"] = "name"
+            values[":name"] = name
+            values[":name_key"] = name_key(name)
+        markets_changed = markets is not None and markets != current.markets
+        if markets_changed:
+            sets += ["markets = :markets", "#s = :untested", "trading_ready = :false"]
+            names["#s"] = "status"
+            values |= {":markets": markets, ":untested": "untested", ":false": False}
+            removes += ["status_doc", "checked_at"]
+        if not rename and not markets_changed:
+            return current
+        update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": self._key(current.owner, current.id),
+            "UpdateExpression": "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else ""),
+            "ConditionExpression": "attribute_exists(PK) AND version = :v",
+            "ExpressionAttributeValues": self._ser(values),
+        }
+        if names:
+            update["ExpressionAttributeNames"] = names
+        items.append({"Update": update})
+        if rename and name is not None:
+            if name_key(name) != name_key(current.name):
+                items.append({"Delete": {
+                    "TableName": self._table,
+                    "Key": self._ser({"PK": user_pk(current.owner), "SK": f"NAME#{name_key(current.name)}"}),
+                }})
+                items.append({"Put": {
+                    "TableName": self._table,
+                    "Item": self._ser(_name_lock(current.owner, name, current.id)),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }})
+                reasons += [ErrorCode.CONFLICT, ErrorCode.NAME_TAKEN]
+            current.name = name
+        if markets_changed and markets is not None:
+            current.markets = markets
+            current.status = "untested"
+            current.trading_ready = False
+            current.status_doc = current.checked_at = None
+        self._transact(items, reasons)
+        current.version += 1
+        current.updated_at = now
+        return current
+
+    def delete(self, current: ConnectionRecord) -> None:
+        """Remove the connection and its locks, and give back its slot under the cap."""
+        items = [
+            {"Delete": {
+                "TableName": self._table,
+                "Key": self._key(current.owner, current.id),
+                "ConditionExpression": "attribute_exists(PK)",
+            }},
+            {"Delete": {
+                "TableName": self._table,
+                "Key": self._ser({"PK": user_pk(current.owner), "SK": f"NAME#{name_key(current.name)}"}),
+            }},
+            {"Delete": {
+                "TableName": self._table,
+                "Key": self._ser({"PK": f"KEY#{current.key_fingerprint}", "SK": "KEY"}),
+            }},
+            {"Update": {
+                "TableName": self._table,
+                "Key": self._ser({"PK": user_pk(current.owner), "SK": "PROFILE"}),
+                "UpdateExpression": "SET connection_count = connection_count - :one",
+                "ConditionExpression": "connection_count > :zero",
+                "ExpressionAttributeValues": self._ser({":one": 1, ":zero": 0}),
+            }},
+        ]
+        self._transact(items, [ErrorCode.NOT_FOUND, ErrorCode.CONFLICT, ErrorCode.CONFLICT, ErrorCode.CONFLICT])
+
+    def claim_for_test(self, owner: str, connection_id: str, now_ms: int) -> TestClaim:
+        """Start a test: stamp it, unless another test of this connection ran within the cooldown.
+
+        One conditional write both reads the connection and enforces the cooldown, so two
+        double-clicked tests cannot both reach the exchange.
+        """
+        cooldown_ms = settings().test_cooldown_s * 1000
+        try:
+            response = self._db.update_item(
+                TableName=self._table,
+                Key=self._key(owner, connection_id),
+                UpdateExpression="SET last_test_at_ms = :now",
+                ConditionExpression=(
+                    "attribute_exists(PK) AND (attribute_not_exists(last_test_at_ms) OR last_test_at_ms <= :limit)"
+                ),
+                ExpressionAttributeValues=self._ser({":now": now_ms, ":limit": now_ms - cooldown_ms}),
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if _code(error) != "ConditionalCheckFailedException":
+                raise _unavailable(error) from None
+            old = error.response.get("Item")
+            if not old:
+                raise ApiError(ErrorCode.NOT_FOUND) from None
+            last = int(self._des(old).get("last_test_at_ms", now_ms))
+            wait_ms = max(0, last + cooldown_ms - now_ms)
+            return TestClaim(retry_after_s=max(1, -(-wait_ms // 1000)))
+        return TestClaim(record=ConnectionRecord.from_item(self._des(response["Attributes"])))
+
+    def record_result(
+        self,
+        record: ConnectionRecord,
+        *,
+        status: str,
+        trading_ready: bool,
+        status_doc: str,
+        checked_at: str,
+        secret_destroyed: bool,
+    ) -> bool:
+        """Store a test result unless the credentials changed (or the connection went) meanwhile.
+
+        Returns False when the result is stale: a test of an old key must never overwrite the
+        status of the new one, nor bring a deleted connection back.
+        """
+        update = (
+            "SET #s = :status, trading_ready = :ready, status_doc = :doc, checked_at = :checked, "
+            "updated_at = :checked, version = version + :one"
+        )
+        if secret_destroyed:
+            update += " REMOVE secret_arn"
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=self._key(record.owner, record.id),
+                UpdateExpression=update,
+                ConditionExpression="attribute_exists(PK) AND credentials_version = :cv",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=self._ser({
+                    ":status": status, ":ready": trading_ready, ":doc": status_doc, ":checked": checked_at,
+                    ":one": 1, ":cv": record.credentials_version,
+                }),
+            )
+        except ClientError as error:
+            if _code(error) == "ConditionalCheckFailedException":
+                return False
+            raise _unavailable(error) from None
+        return True
+
+    # -- transactions
+
+    def _transact(self, items: list[dict[str, Any]], reasons: list[ErrorCode]) -> None:
+        """Run a transaction; a failed condition becomes the ApiError listed for that item."""
+        try:
+            self._db.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if _code(error) != "TransactionCanceledException":
+                raise _unavailable(error) from None
+            cancelled = error.response.get("CancellationReasons", [])
+            for index, reason in enumerate(cancelled):
+                if reason.get("Code") == "ConditionalCheckFailed" and index < len(reasons):
+                    raise ApiError(reasons[index]) from None
+            # Cancelled for another reason (a concurrent transaction on the same items, throttling).
+            raise StorageUnavailable("TransactionCanceled") from None
+
+
+def _name_lock(owner: str, name: str, connection_id: str) -> dict[str, Any]:
+    return {"PK": user_pk(owner), "SK": f"NAME#{name_key(name)}", "kind": "name_lock", "connection_id": connection_id}
+
+
+def _key_lock(fingerprint: str, owner: str, connection_id: str) -> dict[str, Any]:
+    return {"PK": f"KEY#{fingerprint}", "SK": "KEY", "kind": "key_lock", "owner": owner, "connection_id": connection_id}
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", "Unknown"))
+
+
+def _unavailable(error: ClientError) -> StorageUnavailable:
+    return StorageUnavailable(_code(error))

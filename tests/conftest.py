@@ -1,0 +1,125 @@
+"""Fixtures every suite shares: a clean AWS (moto) with the template's resources, events, users."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+# Before any boto3 client exists: no real AWS, ever, from a test run.
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto's dummy credentials
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "BackFutureTest",
+        "POWERTOOLS_SERVICE_NAME": "connections",
+        "TABLE_NAME": "connections-test",
+        "SECRET_NAME_PREFIX": "backfuture/test/connections/",
+        "EGRESS_IPS": "203.0.113.10,203.0.113.11",
+        "TEST_COOLDOWN_S": "0",
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+
+class FakeContext:
+    function_name = "test-function"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
+    aws_request_id = "req-0000"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 20_000
+
+
+def api_event(
+    method: str,
+    path: str,
+    *,
+    route: str | None = None,
+    user: str | None = "user-a",
+    body: Any = None,
+    raw_body: str | None = None,
+    headers: dict[str, str] | None = None,
+    path_parameters: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """An API Gateway HTTP API (payload 2.0) event, as the real API sends it after the JWT authorizer."""
+    text = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
+    request_context: dict[str, Any] = {
+        "accountId": "123456789012",
+        "apiId": "api",
+        "domainName": "api.example.com",
+        "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "198.51.100.7",
+                 "userAgent": "pytest"},
+        "requestId": str(uuid.uuid4()),
+        "routeKey": f"{method} {route or path}",
+        "stage": "$default",
+        "time": "25/Nov/2026:10:00:00 +0000",
+        "timeEpoch": 1795600000000,
+    }
+    if user is not None:
+        request_context["authorizer"] = {"jwt": {"claims": {"sub": user}, "scopes": None}}
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": f"{method} {route or path}",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json", **(headers or {})},
+        "requestContext": request_context,
+        "isBase64Encoded": False,
+    }
+    if path_parameters:
+        event["pathParameters"] = path_parameters
+    if text is not None:
+        event["body"] = text
+    return event
+
+
+def response_json(response: dict[str, Any]) -> Any:
+    body = response.get("body") or ""
+    if response.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode()
+    return json.loads(body) if body else None
+
+
+@pytest.fixture
+def context() -> FakeContext:
+    return FakeContext()
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """A fresh moto account with the template's table, KMS key and fingerprint pepper."""
+    from moto import mock_aws
+
+    from backfuture.aws import reset_clients
+    from backfuture.config import settings
+    from local.aws import create_resources
+
+    with mock_aws():
+        env = create_resources()
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        settings.cache_clear()
+        reset_clients()
+        _reset_function_services()
+        yield env
+        settings.cache_clear()
+        reset_clients()
+        _reset_function_services()
+
+
+def _reset_function_services() -> None:
+    import importlib
+
+    for name in ("add_connection", "test_connection", "get_status"):
+        module = importlib.import_module(f"functions.{name}.app")
+        module.service.cache_clear()
