@@ -95,6 +95,15 @@ def context() -> FakeContext:
     return FakeContext()
 
 
+class InProcessAws:
+    """``local.aws.create_resources`` against moto's in-process mock instead of its server."""
+
+    def client(self, service: str) -> Any:
+        import boto3
+
+        return boto3.client(service, region_name="us-east-1")
+
+
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """A fresh moto account with the template's table, KMS key and fingerprint pepper."""
@@ -103,15 +112,23 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     from backfuture.aws import reset_clients
     from backfuture.config import settings
     from local.aws import create_resources
+    from local.template import ServiceTemplate
 
     with mock_aws():
-        env = create_resources()
+        created = create_resources(InProcessAws(), ServiceTemplate.load())
+        env = {
+            "TABLE_NAME": created.table_name,
+            "KMS_KEY_ID": created.key_arn,
+            "FINGERPRINT_SECRET_ARN": created.fingerprint_secret_arn,
+            "SECRET_NAME_PREFIX": "backfuture/test/connections/",
+        }
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         settings.cache_clear()
         reset_clients()
         _reset_function_services()
         yield env
+        scan_table_for_secrets()
         settings.cache_clear()
         reset_clients()
         _reset_function_services()
@@ -123,3 +140,79 @@ def _reset_function_services() -> None:
     for name in ("add_connection", "test_connection", "get_status"):
         module = importlib.import_module(f"functions.{name}.app")
         module.service.cache_clear()
+
+
+# --------------------------------------------------------------------------------------------
+# No secret anywhere: every test's output, every response (tests/api_client.py), every item.
+# --------------------------------------------------------------------------------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from tests.secret_guard import register
+
+    for module_name in ("simulator.mexc", "simulator.kucoin"):
+        try:
+            module = __import__(module_name, fromlist=["DEMO_KEYS"])
+        except ImportError:
+            continue
+        for demo in module.DEMO_KEYS:
+            register(demo.api_key, demo.api_secret, demo.passphrase)
+
+
+@pytest.fixture(autouse=True)
+def _no_secret_in_output(capfd: pytest.CaptureFixture[str], request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    from tests.secret_guard import assert_no_secret
+
+    if request.node.get_closest_marker("prints_secrets"):
+        return
+    out, err = capfd.readouterr()
+    assert_no_secret(out + err, where=f"output of {request.node.name}")
+
+
+def scan_table_for_secrets() -> int:
+    """Fail if any DynamoDB item holds a registered secret; returns the number of items read."""
+    import boto3
+
+    from tests.secret_guard import assert_no_secret
+
+    table = os.environ["TABLE_NAME"]
+    items = boto3.client("dynamodb").scan(TableName=table).get("Items", [])
+    assert_no_secret(json.dumps(items), where=f"DynamoDB table {table}")
+    return len(items)
+
+
+# --------------------------------------------------------------------------------------------
+# The exchange simulator, once per session, with the service's base URLs pointed at it.
+# --------------------------------------------------------------------------------------------
+
+BASE_URL_VARIABLES = {
+    "MEXC_SPOT_BASE_URL": "mexc-spot",
+    "MEXC_FUTURES_BASE_URL": "mexc-futures",
+    "KUCOIN_SPOT_BASE_URL": "kucoin-spot",
+    "KUCOIN_FUTURES_BASE_URL": "kucoin-futures",
+}
+
+
+@pytest.fixture(scope="session")
+def simulator() -> Iterator[Any]:
+    from simulator import all_venues
+    from simulator.core import Simulator
+
+    sim = Simulator(all_venues()).start()
+    with pytest.MonkeyPatch.context() as patch:
+        for variable, venue in BASE_URL_VARIABLES.items():
+            patch.setenv(variable, sim.base_url(venue))
+        yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def sim(simulator: Any) -> Iterator[Any]:
+    """The session's simulator, reset (config, request log) and with no cached clock offsets."""
+    from backfuture.exchanges.base import server_clock
+
+    simulator.reset()
+    server_clock.forget()
+    yield simulator
+    simulator.reset()

@@ -8,7 +8,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-from backfuture.api import CONNECTION_ID, current_user, make_app
+from backfuture.api import CONNECTION_ID, current_user, error_responses, make_app
 from backfuture.handler import lambda_entry_point
 from backfuture.models import (
     AddConnectionRequest,
@@ -26,26 +26,33 @@ def service() -> ConnectionService:
     return ConnectionService()
 
 
-@app.post("/connections", responses={201: {"description": "The new connection, status untested"}})
+@app.post(
+    "/connections",
+    responses={201: {"description": "The new connection, status untested"}}
+    | error_responses(401, 409, 413, 422, 429, 503),
+)
 def add_connection(request: AddConnectionRequest) -> Response[ConnectionResource]:
     return Response(201, content_type="application/json", body=service().add(current_user(app), request))
 
 
-@app.put("/connections/<id>/credentials")
+@app.put("/connections/<id>/credentials", responses=error_responses(401, 404, 409, 413, 422, 503))
 def replace_credentials(
     id: Annotated[str, Path(pattern=CONNECTION_ID)], request: ReplaceCredentialsRequest
 ) -> ConnectionResource:
     return service().replace_credentials(current_user(app), id, request)
 
 
-@app.patch("/connections/<id>")
+@app.patch("/connections/<id>", responses=error_responses(401, 404, 409, 413, 422, 503))
 def update_connection(
     id: Annotated[str, Path(pattern=CONNECTION_ID)], request: UpdateConnectionRequest
 ) -> ConnectionResource:
     return service().update(current_user(app), id, request)
 
 
-@app.delete("/connections/<id>", responses={204: {"description": "Deleted; its secret was destroyed"}})
+@app.delete(
+    "/connections/<id>",
+    responses={204: {"description": "Deleted; its secret was destroyed"}} | error_responses(401, 404, 503),
+)
 def delete_connection(id: Annotated[str, Path(pattern=CONNECTION_ID)]) -> Response[None]:
     service().delete(current_user(app), id)
     return Response(204)

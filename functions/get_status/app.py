@@ -7,7 +7,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-from backfuture.api import CONNECTION_ID, current_user, make_app
+from backfuture.api import CONNECTION_ID, current_user, error_responses, make_app
 from backfuture.config import settings
 from backfuture.exchanges.catalog import PLANNED, SUPPORTED
 from backfuture.handler import lambda_entry_point
@@ -29,17 +29,17 @@ def service() -> ConnectionService:
     return ConnectionService()
 
 
-@app.get("/connections")
+@app.get("/connections", responses=error_responses(401, 503))
 def list_connections() -> ConnectionList:
     return ConnectionList(connections=service().list(current_user(app)))
 
 
-@app.get("/connections/<id>")
+@app.get("/connections/<id>", responses=error_responses(401, 404, 503))
 def get_connection(id: Annotated[str, Path(pattern=CONNECTION_ID)]) -> ConnectionResource:
     return service().get(current_user(app), id)
 
 
-@app.get("/connections/<id>/status")
+@app.get("/connections/<id>/status", responses=error_responses(401, 404, 503))
 def get_connection_status(id: Annotated[str, Path(pattern=CONNECTION_ID)]) -> StatusDocument:
     return service().status(current_user(app), id)
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-from backfuture.api import CONNECTION_ID, current_user, make_app
+from backfuture.api import CONNECTION_ID, current_user, error_responses, make_app
 from backfuture.config import settings
 from backfuture.handler import lambda_entry_point
 from backfuture.models import StatusDocument
@@ -21,7 +21,7 @@ def service() -> ConnectionService:
     return ConnectionService()
 
 
-@app.post("/connections/<id>/test")
+@app.post("/connections/<id>/test", responses=error_responses(401, 404, 409, 429, 503))
 def test_connection(id: Annotated[str, Path(pattern=CONNECTION_ID)]) -> StatusDocument:
     return service().test(current_user(app), id, list(settings().egress_ips))
 

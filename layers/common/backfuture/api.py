@@ -104,3 +104,18 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 # Connection ids are ULIDs; a path that cannot be one is answered without a database call.
 CONNECTION_ID = r"^[0-9A-HJKMNP-TV-Z]{26}$"
+
+
+def error_responses(*statuses: int) -> dict[int, Any]:
+    """OpenAPI entries for a route's error answers, all in the contract's error body."""
+    from backfuture.models import ErrorBody
+
+    descriptions = {
+        401: "No identity", 404: "No such connection for this user", 409: "Name taken, key already connected, "
+        "or changed meanwhile", 413: "Body too large", 422: "Invalid input; details name the fields",
+        429: "Connection limit reached, or a test ran moments ago", 503: "A dependency is briefly unavailable",
+    }
+    return {
+        status: {"description": descriptions[status], "content": {"application/json": {"model": ErrorBody}}}
+        for status in statuses
+    }

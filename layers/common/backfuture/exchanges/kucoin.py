@@ -36,6 +36,7 @@ from backfuture.exchanges.base import (
     pick_failure,
     server_clock,
 )
+from backfuture.exchanges.catalog import SUPPORTED
 
 
 def spot_base_url() -> str:
@@ -221,10 +222,15 @@ def classify(response: ExchangeResponse, *, check: str, denied: Outcome) -> Exch
         outcome = Outcome.EXCHANGE_UNAVAILABLE
     else:
         outcome = Outcome.EXCHANGE_ERROR
-    judged = outcome in _AUTHENTICATED_OUTCOMES or outcome == Outcome.EXCHANGE_ERROR
+    if outcome in _AUTHENTICATED_OUTCOMES or outcome == Outcome.EXCHANGE_ERROR:
+        failed_check = check
+    elif outcome == Outcome.IP_NOT_ALLOWED:
+        failed_check = "ip_whitelist"  # the key itself may be fine
+    else:
+        failed_check = "credentials"
     return ExchangeFailure(
         outcome,
-        check=check if judged else "credentials",
+        check=failed_check,
         exchange_code=code,
         http_status=response.status,
         retry_after_s=_retry_after_s(response)
@@ -300,9 +306,7 @@ async def _attempt[T](call: Awaitable[T]) -> T | ExchangeFailure:
 
 
 class KucoinExchange:
-    info = ExchangeInfo(
-        id="kucoin", name="KuCoin", needs_passphrase=True, markets=(Market.SPOT, Market.FUTURES)
-    )
+    info: ExchangeInfo = SUPPORTED["kucoin"]
 
     async def probe(
         self, http: ExchangeHttp, credentials: Credentials, markets: frozenset[Market]
@@ -535,7 +539,8 @@ def _judge(report: ProbeReport, markets: frozenset[Market], results: _Results) -
             report.account["is_master"] = info.is_master
         if info.sub_name is not None:
             report.account["sub_name"] = info.sub_name
-        if info.permissions & _UNNEEDED_PERMISSIONS or (not futures and "Futures" in info.permissions):
+        # (Futures on a spot-only connection is flagged by connection_test, for every exchange.)
+        if info.permissions & _UNNEEDED_PERMISSIONS:
             report.warnings.append(Warning_.UNNEEDED_PERMISSION)
 
     report.failure = pick_failure(*found)

@@ -35,6 +35,7 @@ from backfuture.exchanges.base import (
     pick_failure,
     server_clock,
 )
+from backfuture.exchanges.catalog import SUPPORTED
 
 # --------------------------------------------------------------------------------------------
 # Endpoints
@@ -220,9 +221,12 @@ SPOT_ERRORS: Final[Mapping[int, Outcome | NoPermission]] = {
 }
 
 # Order-test rejections about the order itself (amount, price range, balance, symbol state): the
-# key was allowed to trade and the order was judged, so trade permission is proven.
+# key was allowed to trade and the order was judged, so trade permission is proven. Code 400 is
+# also MEXC's generic bad-parameter code ({"msg":"price and quantity must be positive","code":400},
+# quoted by ccxt); on the order test it cannot mean "api key required", since the other calls
+# carry the same key and would report that.
 ORDER_REJECTIONS_PROVING_TRADE: Final = frozenset(
-    {30000, 30001, 30002, 30003, 30004, 30005, 30010, 30014, 30016, 30021, 10101}
+    {400, 30000, 30001, 30002, 30003, 30004, 30005, 30010, 30014, 30016, 30021, 10101}
 )
 
 FUTURES_ERRORS: Final[Mapping[int, Outcome]] = {
@@ -257,10 +261,18 @@ _CHECK_OF: Final[Mapping[Outcome, str]] = {
 }
 
 
-def _failure(outcome: Outcome, response: ExchangeResponse, code: int | None = None) -> ExchangeFailure:
+# Outcomes about the request as such: the credentials check fails whichever call saw them.
+_ABOUT_CREDENTIALS: Final = frozenset({Outcome.INVALID_KEY, Outcome.CLOCK_SKEW})
+
+
+def _failure(
+    outcome: Outcome, response: ExchangeResponse, code: int | None = None, *, check: str = "credentials"
+) -> ExchangeFailure:
+    """``check`` is the check the call serves; it is named for outcomes not tied to one check
+    (account restricted, an unknown code, unavailability)."""
     return ExchangeFailure(
         outcome,
-        check=_CHECK_OF.get(outcome, "credentials"),
+        check="credentials" if outcome in _ABOUT_CREDENTIALS else _CHECK_OF.get(outcome, check),
         exchange_code=None if code is None else str(code),
         http_status=response.status,
         retry_after_s=response.retry_after_s() if outcome is Outcome.RATE_LIMITED else None,
@@ -283,51 +295,55 @@ def _is_maintenance(body: Mapping[str, Any]) -> bool:
     return isinstance(text, str) and "maintenance" in text.lower()
 
 
-def _transport_level(response: ExchangeResponse) -> ExchangeFailure | None:
+def _transport_level(response: ExchangeResponse, check: str) -> ExchangeFailure | None:
     """HTTP-level answers that say nothing about the key."""
     if response.status in (418, 429):  # 418 = IP banned after repeated 429s; both carry Retry-After
         code = _code(response.body) if isinstance(response.body, dict) else None
-        return _failure(Outcome.RATE_LIMITED, response, code)
+        return _failure(Outcome.RATE_LIMITED, response, code, check=check)
     if response.status >= 500 or response.body is None:  # 5xx: "outcome UNKNOWN"; HTML pages, truncation
-        return _failure(Outcome.EXCHANGE_UNAVAILABLE, response)
+        return _failure(Outcome.EXCHANGE_UNAVAILABLE, response, check=check)
     return None
 
 
-def classify_spot(response: ExchangeResponse, *, denied: Outcome) -> ExchangeFailure | None:
+def classify_spot(
+    response: ExchangeResponse, *, denied: Outcome, check: str = "credentials"
+) -> ExchangeFailure | None:
     """None when the spot answer is a success; otherwise its outcome. ``denied`` is the outcome of a
     permission refusal for this call (no_read_permission for the account, no_trade for orders)."""
-    failure = _transport_level(response)
+    failure = _transport_level(response, check)
     if failure is not None:
         return failure
     body = response.body
     if not isinstance(body, dict):
-        return _failure(Outcome.EXCHANGE_ERROR, response) if response.status >= 300 else None
+        return _failure(Outcome.EXCHANGE_ERROR, response, check=check) if response.status >= 300 else None
     code = _code(body)
     if response.status < 300 and code in (None, 0, 200) and body.get("success") is not False:
         return None
     if _is_maintenance(body):
-        return _failure(Outcome.EXCHANGE_UNAVAILABLE, response, code)
+        return _failure(Outcome.EXCHANGE_UNAVAILABLE, response, code, check=check)
     mapped = SPOT_ERRORS.get(code) if code is not None else None
     outcome = denied if mapped == NO_PERMISSION else mapped
-    return _failure(outcome if isinstance(outcome, Outcome) else Outcome.EXCHANGE_ERROR, response, code)
+    return _failure(
+        outcome if isinstance(outcome, Outcome) else Outcome.EXCHANGE_ERROR, response, code, check=check
+    )
 
 
-def classify_futures(response: ExchangeResponse) -> ExchangeFailure | None:
+def classify_futures(response: ExchangeResponse, *, check: str = "futures") -> ExchangeFailure | None:
     """None when the contract answer is a success (``success: true`` / ``code: 0``)."""
-    failure = _transport_level(response)
+    failure = _transport_level(response, check)
     if failure is not None:
         return failure
     body = response.body
     if not isinstance(body, dict):
-        return _failure(Outcome.EXCHANGE_ERROR, response)
+        return _failure(Outcome.EXCHANGE_ERROR, response, check=check)
     code = _code(body)
     success = body.get("success")
     if response.status < 300 and (success is True or (success is None and code == 0)):
         return None
     if _is_maintenance(body):
-        return _failure(Outcome.EXCHANGE_UNAVAILABLE, response, code)
+        return _failure(Outcome.EXCHANGE_UNAVAILABLE, response, code, check=check)
     outcome = FUTURES_ERRORS.get(code, Outcome.EXCHANGE_ERROR) if code is not None else Outcome.EXCHANGE_ERROR
-    return _failure(outcome, response, code)
+    return _failure(outcome, response, code, check=check)
 
 
 # --------------------------------------------------------------------------------------------
@@ -450,10 +466,11 @@ class _Findings:
 
     failures: list[ExchangeFailure] = field(default_factory=list)
     key_accepted: bool = False  # some signed call got past key, signature, time and IP checks
+    key_info_unreadable: bool = False  # apiKeyInfo refused or unavailable: withdraw rights unknown
 
 
 class MexcExchange:
-    info = ExchangeInfo(id="mexc", name="MEXC", needs_passphrase=False, markets=(Market.SPOT, Market.FUTURES))
+    info: ExchangeInfo = SUPPORTED["mexc"]
 
     async def probe(
         self, http: ExchangeHttp, credentials: Credentials, markets: frozenset[Market]
@@ -463,24 +480,20 @@ class MexcExchange:
         want_spot = Market.SPOT in markets or not want_futures
         spot_base, futures_base = spot_base_url(), futures_base_url()
 
-        try:
-            offsets = await asyncio.gather(
-                server_clock.offset_ms(f"mexc-spot {spot_base}", _spot_time_fetcher(http, spot_base)),
-                *(
-                    [
-                        server_clock.offset_ms(
-                            f"mexc-futures {futures_base}", _futures_time_fetcher(http, futures_base)
-                        )
-                    ]
-                    if want_futures
-                    else []
-                ),
-            )
-        except ExchangeFailure as failure:
-            report.failure = failure
+        clocks = [server_clock.offset_ms(f"mexc-spot {spot_base}", _spot_time_fetcher(http, spot_base))]
+        if want_futures:
+            futures_clock = _futures_time_fetcher(http, futures_base)
+            clocks.append(server_clock.offset_ms(f"mexc-futures {futures_base}", futures_clock))
+        offsets = await asyncio.gather(*clocks, return_exceptions=True)
+        for offset in offsets:
+            if isinstance(offset, BaseException) and not isinstance(offset, ExchangeFailure):
+                raise offset
+        clock_failures = [o for o in offsets if isinstance(o, ExchangeFailure)]
+        if clock_failures:
+            report.failure = pick_failure(*clock_failures)
             return report
-        spot_offset = offsets[0]
-        futures_offset = offsets[1] if want_futures else spot_offset
+        measured = [o for o in offsets if isinstance(o, int)]
+        spot_offset, futures_offset = measured[0], measured[-1]  # the same one when spot only
         report.clock_offset_ms = spot_offset
 
         def spot(method: str, path: str, params: Mapping[str, object]) -> SignedRequest:
@@ -501,23 +514,25 @@ class MexcExchange:
         )
 
         found = _Findings()
-        key_info = _read_key_info(answers["key_info"], report, found)
+        key_info = _read_key_info(answers["key_info"], found)
         if "account" in answers:
             _read_spot_account(answers["account"], report, found)
             _read_order_test(answers["order_test"], report, found)
-        elif key_info is not None:
-            report.permissions["trade"] = "SPOT_DEAL_WRITE" in key_info.permissions
+        elif key_info is not None:  # futures only: the trading that matters is futures trading
+            report.permissions["trade"] = key_info.can_trade_futures
         if "futures" in answers:
             _read_futures_account(answers["futures"], key_info, want_spot, report, found)
         _apply_key_info(key_info, want_spot, want_futures, report)
 
         report.failure = pick_failure(*found.failures)
+        if found.key_info_unreadable and report.failure is None:
+            report.warnings.append(Warning_.WITHDRAW_UNVERIFIABLE)
         if found.key_accepted and (report.failure is None or report.failure.check != "credentials"):
             report.checks["credentials"] = CheckValue.OK
         return report
 
 
-def _read_key_info(answer: Result, report: ProbeReport, found: _Findings) -> KeyInfo | None:
+def _read_key_info(answer: Result, found: _Findings) -> KeyInfo | None:
     if isinstance(answer, ExchangeFailure):
         failure: ExchangeFailure | None = answer
     else:
@@ -529,7 +544,8 @@ def _read_key_info(answer: Result, report: ProbeReport, found: _Findings) -> Key
                 return key_info
     if failure is not None and failure.outcome in _KEY_INFO_FAILURES_REPORTED:
         found.failures.append(failure)
-    report.warnings.append(Warning_.WITHDRAW_UNVERIFIABLE)
+    else:
+        found.key_info_unreadable = True
     return None
 
 
@@ -537,7 +553,7 @@ def _read_spot_account(answer: Result, report: ProbeReport, found: _Findings) ->
     failure = (
         answer
         if isinstance(answer, ExchangeFailure)
-        else classify_spot(answer, denied=Outcome.NO_READ_PERMISSION)
+        else classify_spot(answer, denied=Outcome.NO_READ_PERMISSION, check="read")
     )
     if failure is not None:
         found.failures.append(failure)
@@ -550,7 +566,7 @@ def _read_spot_account(answer: Result, report: ProbeReport, found: _Findings) ->
     found.key_accepted = True
     report.permissions["read"] = True
     report.checks["read"] = CheckValue.OK
-    body = answer.body
+    body = answer.body if isinstance(answer.body, dict) else {}
     if isinstance(body.get("balances"), list):
         report.checks["balance_access"] = CheckValue.OK
     if isinstance(body.get("accountType"), str):
@@ -563,7 +579,7 @@ def _read_order_test(answer: Result, report: ProbeReport, found: _Findings) -> N
     failure = (
         answer
         if isinstance(answer, ExchangeFailure)
-        else classify_spot(answer, denied=Outcome.NO_TRADE_PERMISSION)
+        else classify_spot(answer, denied=Outcome.NO_TRADE_PERMISSION, check="trade")
     )
     if failure is not None and _proves_trade(failure):
         failure = None
@@ -582,9 +598,10 @@ def _read_order_test(answer: Result, report: ProbeReport, found: _Findings) -> N
 def _proves_trade(failure: ExchangeFailure) -> bool:
     code = failure.exchange_code
     return (
-        failure.outcome is Outcome.EXCHANGE_ERROR
+        failure.http_status is not None
+        and failure.http_status < 500
         and code is not None
-        and int(code) in ORDER_REJECTIONS_PROVING_TRADE
+        and (int(code) in ORDER_REJECTIONS_PROVING_TRADE)
     )
 
 
@@ -639,8 +656,6 @@ def _apply_key_info(
     unneeded = any(p.startswith("SPOT_TRANSFER") for p in permissions)  # between own accounts only
     if not want_futures:
         unneeded |= any(p.startswith("CONTRACT_") and p.endswith("_WRITE") for p in permissions)
-    if not want_spot:
-        unneeded |= "SPOT_DEAL_WRITE" in permissions
     if unneeded:
         report.warnings.append(Warning_.UNNEEDED_PERMISSION)
 

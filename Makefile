@@ -1,0 +1,63 @@
+# Two commands set up a fresh machine: `make run` (the service locally) and `make test` (every check).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+# uv must never download a Python (no internet here but package registries): use the machine's 3.13,
+# the Lambda runtime's version.
+export UV_PYTHON_DOWNLOADS := never
+PYTHON313 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) $(shell command -v python3.13 2>/dev/null))
+export UV_PYTHON ?= $(PYTHON313)
+# The layer package and the repository root, as the Lambda runtime and pytest see them.
+export PYTHONPATH := $(CURDIR)/layers/common:$(CURDIR)
+UV_VERSION := 0.13.8
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+
+.PHONY: help install run test lint types unit integration infra bench load openapi clean
+
+help:
+	@echo "make run    - the service locally: embedded AWS, exchange simulator, HTTP API on 127.0.0.1:3000"
+	@echo "make test   - lint, types, unit, integration and template tests, cfn-lint, checkov, sam build"
+	@echo "make bench  - connection-test speed, cold starts, AWS calls per operation, layer size"
+	@echo "make load   - the long concurrent load run against the local stack"
+
+$(UV):
+	python3 -m pip install --quiet --user "uv==$(UV_VERSION)"
+
+install: $(UV)
+	@test -n "$(UV_PYTHON)" || { echo "Python 3.13 is required (pyenv install 3.13)"; exit 1; }
+	$(UV) sync --locked --quiet
+
+run: install
+	$(UV) run python -m local
+
+lint: install
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+types: install
+	$(UV) run mypy layers/common functions simulator local tests
+
+unit: install
+	$(UV) run pytest tests/unit -q
+
+integration: install
+	$(UV) run pytest tests/integration -q
+
+infra: install
+	bash infra/check.sh
+
+test: lint types
+	$(UV) run pytest -q
+	bash infra/check.sh
+
+bench: install
+	$(UV) run python -m benchmarks
+
+load: install
+	$(UV) run python -m benchmarks.load
+
+openapi: install
+	$(UV) run python -m docs.openapi > docs/openapi.json
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
