@@ -45,12 +45,23 @@ class ApiClient:
         return ApiClient(user)
 
     def call(
-        self, method: str, path: str, body: Any = None, *, raw_body: str | None = None,
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        raw_body: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> ApiResponse:
         route, function, params = _match(method, path)
         event = api_event(
-            method, path, route=route, user=self.user, body=body, raw_body=raw_body, headers=headers,
+            method,
+            path,
+            route=route,
+            user=self.user,
+            body=body,
+            raw_body=raw_body,
+            headers=headers,
             path_parameters=params or None,
         )
         module = importlib.import_module(f"functions.{function}.app")

@@ -15,7 +15,7 @@ import pytest
 os.environ.update(
     {
         "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto's dummy credentials
+        "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
         "POWERTOOLS_TRACE_DISABLED": "true",
@@ -57,8 +57,13 @@ def api_event(
         "accountId": "123456789012",
         "apiId": "api",
         "domainName": "api.example.com",
-        "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "198.51.100.7",
-                 "userAgent": "pytest"},
+        "http": {
+            "method": method,
+            "path": path,
+            "protocol": "HTTP/1.1",
+            "sourceIp": "198.51.100.7",
+            "userAgent": "pytest",
+        },
         "requestId": str(uuid.uuid4()),
         "routeKey": f"{method} {route or path}",
         "stage": "$default",
@@ -126,15 +131,15 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
             monkeypatch.setenv(name, value)
         settings.cache_clear()
         reset_clients()
-        _reset_function_services()
+        reset_function_services()
         yield env
         scan_table_for_secrets()
         settings.cache_clear()
         reset_clients()
-        _reset_function_services()
+        reset_function_services()
 
 
-def _reset_function_services() -> None:
+def reset_function_services() -> None:
     import importlib
 
     for name in ("add_connection", "test_connection", "get_status"):

@@ -33,8 +33,12 @@ def build() -> dict[str, Any]:
             document["paths"].setdefault(path, {}).update(operations)
         document["components"]["schemas"].update(schema.get("components", {}).get("schemas", {}))
     document["components"]["securitySchemes"] = {
-        "jwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                "description": "Cognito access token; API Gateway's JWT authorizer verifies it."}
+        "jwt": {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "Cognito access token; API Gateway's JWT authorizer verifies it.",
+        }
     }
     for path, operations in document["paths"].items():
         for method, operation in operations.items():

@@ -55,8 +55,11 @@ def exchanges() -> ExchangeList:
     return ExchangeList(
         exchanges=[
             ExchangeDescription(
-                id=info.id, name=info.name, supported=supported,
-                needs_passphrase=info.needs_passphrase, markets=list(info.markets),
+                id=info.id,
+                name=info.name,
+                supported=supported,
+                needs_passphrase=info.needs_passphrase,
+                markets=list(info.markets),
             )
             for info, supported in listed
         ]

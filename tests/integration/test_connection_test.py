@@ -17,8 +17,13 @@ STATUS_OF = {
     Outcome.RATE_LIMITED: "unavailable",
     Outcome.EXCHANGE_UNAVAILABLE: "unavailable",
 }
-LABELS = {"connected": "Online", "failed": "Action needed", "refused": "Refused",
-          "unavailable": "Exchange unavailable", "untested": "Not tested"}
+LABELS = {
+    "connected": "Online",
+    "failed": "Action needed",
+    "refused": "Refused",
+    "unavailable": "Exchange unavailable",
+    "untested": "Not tested",
+}
 CHECKS = {"credentials", "read", "trade", "withdraw_disabled", "futures", "ip_whitelist", "balance_access"}
 CHECK_VALUES = {"ok", "failed", "skipped", "unknown", "not_requested", "missing"}
 
@@ -35,8 +40,13 @@ def markets_of(demo: DemoKey) -> list[str]:
 
 
 def add(api: ApiClient, demo: DemoKey, name: str = "Demo") -> dict[str, Any]:
-    body: dict[str, Any] = {"exchange": demo.exchange, "name": name, "api_key": demo.api_key,
-                            "api_secret": demo.api_secret, "markets": markets_of(demo)}
+    body: dict[str, Any] = {
+        "exchange": demo.exchange,
+        "name": name,
+        "api_key": demo.api_key,
+        "api_secret": demo.api_secret,
+        "markets": markets_of(demo),
+    }
     if demo.passphrase is not None:
         body["passphrase"] = demo.passphrase
     response = api.post("/connections", body)
@@ -87,7 +97,9 @@ def test_demo_key_yields_its_outcome(api: ApiClient, demo: DemoKey) -> None:
 
 
 def test_refused_key_secret_is_destroyed_at_once(api: ApiClient, aws: dict[str, str]) -> None:
-    demo = next(d for d in all_demo_keys() if d.outcome == Outcome.WITHDRAWAL_ENABLED and d.exchange == "mexc")
+    demo = next(
+        d for d in all_demo_keys() if d.outcome == Outcome.WITHDRAWAL_ENABLED and d.exchange == "mexc"
+    )
     connection = add(api, demo)
     doc = api.post(f"/connections/{connection['id']}/test").body
     assert doc["status"] == "refused" and doc["checks"]["withdraw_disabled"] == "failed"
@@ -117,9 +129,14 @@ def test_the_service_never_calls_a_dangerous_endpoint(api: ApiClient, sim: Any) 
     called = {(r.method, r.path) for r in sim.requests}
     assert called, "the simulator saw no request"
     dangerous = {
-        ("POST", "/api/v3/order"), ("POST", "/api/v3/apiKeyInfo"), ("POST", "/api/v3/capital/withdraw"),
-        ("POST", "/api/v1/hf/orders"), ("POST", "/api/v1/orders"), ("POST", "/api/v1/withdrawals"),
-        ("POST", "/api/v3/withdrawals"), ("POST", "/api/v1/private/order/submit"),
+        ("POST", "/api/v3/order"),
+        ("POST", "/api/v3/apiKeyInfo"),
+        ("POST", "/api/v3/capital/withdraw"),
+        ("POST", "/api/v1/hf/orders"),
+        ("POST", "/api/v1/orders"),
+        ("POST", "/api/v1/withdrawals"),
+        ("POST", "/api/v3/withdrawals"),
+        ("POST", "/api/v1/private/order/submit"),
         ("POST", "/api/v3/accounts/universal-transfer"),
     }
     assert not called & dangerous

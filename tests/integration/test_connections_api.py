@@ -19,13 +19,22 @@ register(MEXC_KEY, MEXC_SECRET, KUCOIN_KEY, KUCOIN_SECRET, KUCOIN_PASSPHRASE)
 
 
 def mexc_body(**overrides: Any) -> dict[str, Any]:
-    return {"exchange": "mexc", "name": "MEXC main", "api_key": MEXC_KEY, "api_secret": MEXC_SECRET} | overrides
+    return {
+        "exchange": "mexc",
+        "name": "MEXC main",
+        "api_key": MEXC_KEY,
+        "api_secret": MEXC_SECRET,
+    } | overrides
 
 
 def kucoin_body(**overrides: Any) -> dict[str, Any]:
     return {
-        "exchange": "kucoin", "name": "KuCoin main", "api_key": KUCOIN_KEY, "api_secret": KUCOIN_SECRET,
-        "passphrase": KUCOIN_PASSPHRASE, "markets": ["spot", "futures"],
+        "exchange": "kucoin",
+        "name": "KuCoin main",
+        "api_key": KUCOIN_KEY,
+        "api_secret": KUCOIN_SECRET,
+        "passphrase": KUCOIN_PASSPHRASE,
+        "markets": ["spot", "futures"],
     } | overrides
 
 
@@ -41,8 +50,18 @@ def test_add_returns_the_resource_without_any_secret(api: ApiClient) -> None:
     assert response.status == 201
     body = response.body
     assert set(body) == {
-        "id", "name", "exchange", "markets", "api_key_hint", "status", "status_label", "trading_ready",
-        "error", "checked_at", "created_at", "updated_at",
+        "id",
+        "name",
+        "exchange",
+        "markets",
+        "api_key_hint",
+        "status",
+        "status_label",
+        "trading_ready",
+        "error",
+        "checked_at",
+        "created_at",
+        "updated_at",
     }
     assert body["status"] == "untested" and body["status_label"] == "Not tested"
     assert body["trading_ready"] is False and body["markets"] == ["spot"]
@@ -90,7 +109,11 @@ def test_another_user_gets_404_on_every_route(api: ApiClient) -> None:
         ("GET", f"/connections/{cid}/status", None),
         ("POST", f"/connections/{cid}/test", None),
         ("PATCH", f"/connections/{cid}", {"name": "Mine now"}),
-        ("PUT", f"/connections/{cid}/credentials", {"api_key": "mx0vglStolenKey0001", "api_secret": "a" * 32}),
+        (
+            "PUT",
+            f"/connections/{cid}/credentials",
+            {"api_key": "mx0vglStolenKey0001", "api_secret": "a" * 32},
+        ),
         ("DELETE", f"/connections/{cid}", None),
     ]:
         response = other.call(method, path, body)
@@ -119,7 +142,9 @@ def test_failed_add_leaves_no_secret_behind(api: ApiClient, aws: dict[str, str])
     api.post("/connections", mexc_body())
     api.post("/connections", mexc_body(name="Dup"))  # key already connected: the transaction fails
     sm = boto3.client("secretsmanager")
-    names = [s["Name"] for s in sm.list_secrets()["SecretList"] if s["Name"].startswith(aws["SECRET_NAME_PREFIX"])]
+    names = [
+        s["Name"] for s in sm.list_secrets()["SecretList"] if s["Name"].startswith(aws["SECRET_NAME_PREFIX"])
+    ]
     assert len(names) == 1
 
 
@@ -128,7 +153,9 @@ def test_delete_destroys_the_secret_and_frees_name_and_key(api: ApiClient, aws: 
     assert api.delete(f"/connections/{created['id']}").status == 204
     assert api.get(f"/connections/{created['id']}").status == 404
     sm = boto3.client("secretsmanager")
-    assert [s for s in sm.list_secrets()["SecretList"] if s["Name"].startswith(aws["SECRET_NAME_PREFIX"])] == []
+    assert [
+        s for s in sm.list_secrets()["SecretList"] if s["Name"].startswith(aws["SECRET_NAME_PREFIX"])
+    ] == []
     # name and key can be used again
     assert api.post("/connections", mexc_body()).status == 201
 
@@ -139,16 +166,32 @@ def test_public_routes_need_no_identity(aws: dict[str, str]) -> None:
     assert ips.status == 200 and ips.body == {"egress_ips": ["203.0.113.10", "203.0.113.11"]}
     exchanges = anonymous.get("/exchanges").body["exchanges"]
     by_id = {e["id"]: e for e in exchanges}
-    assert by_id["mexc"] == {"id": "mexc", "name": "MEXC", "supported": True, "needs_passphrase": False,
-                             "markets": ["spot", "futures"]}
+    assert by_id["mexc"] == {
+        "id": "mexc",
+        "name": "MEXC",
+        "supported": True,
+        "needs_passphrase": False,
+        "markets": ["spot", "futures"],
+    }
     assert by_id["kucoin"]["needs_passphrase"] is True
     assert {e["id"] for e in exchanges if not e["supported"]} == {
-        "binance", "okx", "bitget", "gateio", "htx", "bingx", "coinbase", "bybit"}
+        "binance",
+        "okx",
+        "bitget",
+        "gateio",
+        "htx",
+        "bingx",
+        "coinbase",
+        "bybit",
+    }
 
 
 def test_private_routes_need_identity(aws: dict[str, str]) -> None:
     anonymous = ApiClient(None)
-    for method, path in [("GET", "/connections"), ("POST", "/connections"),
-                         ("GET", "/connections/01JD0000000000000000000000")]:
+    for method, path in [
+        ("GET", "/connections"),
+        ("POST", "/connections"),
+        ("GET", "/connections/01JD0000000000000000000000"),
+    ]:
         response = anonymous.call(method, path, mexc_body() if method == "POST" else None)
         assert response.status == 401 and response.body["error"]["code"] == "unauthorized"

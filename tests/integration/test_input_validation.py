@@ -37,7 +37,7 @@ def assert_error(response: Any, status: int, code: str, field: str | None = None
         (mexc_body(api_secret="short"), "api_secret"),
         (mexc_body(api_secret="a" * 300), "api_secret"),
         (mexc_body(api_secret="f0e1d2c3b4a59687\u200b78695a4b3c2d1e0f"), "api_secret"),
-        (mexc_body(api_key="mx0vglТestKey01"), "api_key"),  # a Cyrillic Т: auto-translation damage
+        (mexc_body(api_key="mx0vgl\u0422estKey01"), "api_key"),  # a Cyrillic capital Te: translation damage
         (mexc_body(markets=[]), "markets"),
         (mexc_body(markets=["spot", "spot"]), "markets"),
         (mexc_body(markets=["options"]), "markets.0"),
@@ -66,7 +66,8 @@ def test_unsupported_exchange(api: ApiClient, exchange: str, planned: bool) -> N
 
 
 @pytest.mark.parametrize(
-    "raw", ["{not json", "[]", "null", '"a string"', "", '{"exchange": "mexc", "name": '],
+    "raw",
+    ["{not json", "[]", "null", '"a string"', "", '{"exchange": "mexc", "name": '],
 )
 def test_malformed_bodies(api: ApiClient, raw: str) -> None:
     response = api.post("/connections", raw_body=raw)

@@ -111,9 +111,13 @@ def error_responses(*statuses: int) -> dict[int, Any]:
     from backfuture.models import ErrorBody
 
     descriptions = {
-        401: "No identity", 404: "No such connection for this user", 409: "Name taken, key already connected, "
-        "or changed meanwhile", 413: "Body too large", 422: "Invalid input; details name the fields",
-        429: "Connection limit reached, or a test ran moments ago", 503: "A dependency is briefly unavailable",
+        401: "No identity",
+        404: "No such connection for this user",
+        409: "Name taken, key already connected, or changed meanwhile",
+        413: "Body too large",
+        422: "Invalid input; details name the fields",
+        429: "Connection limit reached, or a test ran moments ago",
+        503: "A dependency is briefly unavailable",
     }
     return {
         status: {"description": descriptions[status], "content": {"application/json": {"model": ErrorBody}}}

@@ -137,7 +137,7 @@ def diagnose(
         status = Status.UNAVAILABLE if failure.outcome in _UNAVAILABLE else Status.FAILED
         if status is Status.FAILED:
             checks[failure.check] = CheckValue.FAILED
-        error = explain(failure.outcome, egress_ips)
+        error = dict(explain(failure.outcome, egress_ips))
         details = _failure_details(failure, egress_ips)
         if details:
             error["details"] = details

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -13,10 +13,13 @@ from backfuture.observability import logger, metrics, tracer
 
 def lambda_entry_point(app: APIGatewayHttpResolver) -> Handler:
     # log_event stays False: the event body carries API secrets.
-    @logger.inject_lambda_context(log_event=False, clear_state=True, correlation_id_path="requestContext.requestId")
+    @logger.inject_lambda_context(
+        log_event=False, clear_state=True, correlation_id_path="requestContext.requestId"
+    )
     @tracer.capture_lambda_handler(capture_response=False, capture_error=False)
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return app.resolve(event, context)
+        response: dict[str, Any] = app.resolve(event, context)
+        return response
 
-    return lambda_handler
+    return cast(Handler, lambda_handler)  # Powertools' decorators are untyped

@@ -76,7 +76,9 @@ def _clean_markets(value: list[Market]) -> list[Market]:
     return sorted(value, key=list(Market).index)
 
 
-ConnectionName = Annotated[str, AfterValidator(_clean_name), Field(description="1-64 characters, unique per user")]
+ConnectionName = Annotated[
+    str, AfterValidator(_clean_name), Field(description="1-64 characters, unique per user")
+]
 Markets = Annotated[list[Market], Field(min_length=1, max_length=2), AfterValidator(_clean_markets)]
 ApiKey = Annotated[SecretStr, AfterValidator(partial(_clean_credential, low=8, high=128))]
 ApiSecret = Annotated[SecretStr, AfterValidator(partial(_clean_credential, low=8, high=256))]

@@ -36,7 +36,9 @@ from backfuture.storage.secrets import SecretMissing, SecretVault
 
 
 class ConnectionService:
-    def __init__(self, repository: ConnectionRepository | None = None, vault: SecretVault | None = None) -> None:
+    def __init__(
+        self, repository: ConnectionRepository | None = None, vault: SecretVault | None = None
+    ) -> None:
         self.repository = repository or ConnectionRepository()
         self.vault = vault or SecretVault()
 
@@ -49,16 +51,29 @@ class ConnectionService:
         connection_id = new_connection_id()
         now = iso_now()
         secret_arn = self.vault.store(
-            connection_id=connection_id, credentials_version=1, owner=owner, exchange=request.exchange,
+            connection_id=connection_id,
+            credentials_version=1,
+            owner=owner,
+            exchange=request.exchange,
             credentials=credentials,
         )
         record = ConnectionRecord(
-            owner=owner, id=connection_id, name=request.name, exchange=request.exchange,
-            markets=[m.value for m in request.markets], api_key_hint=key_hint(credentials.api_key),
-            key_fingerprint=fingerprint, secret_arn=secret_arn, credentials_version=1, version=1,
-            status=Status.UNTESTED.value, trading_ready=False, created_at=now, updated_at=now,
+            owner=owner,
+            id=connection_id,
+            name=request.name,
+            exchange=request.exchange,
+            markets=[m.value for m in request.markets],
+            api_key_hint=key_hint(credentials.api_key),
+            key_fingerprint=fingerprint,
+            secret_arn=secret_arn,
+            credentials_version=1,
+            version=1,
+            status=Status.UNTESTED.value,
+            trading_ready=False,
+            created_at=now,
+            updated_at=now,
         )
-        with _compensate(self.vault, secret_arn):
+        with _DestroyOnFailure(self.vault, secret_arn):
             self.repository.create(record)
         metrics.add_metric(name="ConnectionsAdded", unit="Count", value=1)
         logger.info("connection added", extra={"connection_id": connection_id, "exchange": request.exchange})
@@ -71,13 +86,19 @@ class ConnectionService:
         credentials = _credentials(current.exchange, request.api_key, request.api_secret, request.passphrase)
         fingerprint = self.vault.fingerprint(credentials.api_key)
         new_arn = self.vault.store(
-            connection_id=connection_id, credentials_version=current.credentials_version + 1, owner=owner,
-            exchange=current.exchange, credentials=credentials,
+            connection_id=connection_id,
+            credentials_version=current.credentials_version + 1,
+            owner=owner,
+            exchange=current.exchange,
+            credentials=credentials,
         )
         old_arn = current.secret_arn
-        with _compensate(self.vault, new_arn):
+        with _DestroyOnFailure(self.vault, new_arn):
             record = self.repository.replace_credentials(
-                current, secret_arn=new_arn, fingerprint=fingerprint, api_key_hint=key_hint(credentials.api_key)
+                current,
+                secret_arn=new_arn,
+                fingerprint=fingerprint,
+                api_key_hint=key_hint(credentials.api_key),
             )
         if old_arn is not None:
             self._destroy_retired(old_arn, connection_id)
@@ -132,8 +153,11 @@ class ConnectionService:
             metrics.add_metric(name="KeysRefused", unit="Count", value=1)
         trading_ready = record.trading_ready if result.trading_ready is None else result.trading_ready
         stored = self.repository.record_result(
-            record, status=result.status.value, trading_ready=trading_ready,
-            status_doc=json.dumps(result.document), checked_at=result.document["checked_at"],
+            record,
+            status=result.status.value,
+            trading_ready=trading_ready,
+            status_doc=json.dumps(result.document),
+            checked_at=result.document["checked_at"],
             secret_destroyed=result.refused,
         )
         outcome = (result.document.get("error") or {}).get("code", "connected")
@@ -141,7 +165,11 @@ class ConnectionService:
         metrics.add_metric(name="ConnectionTests", unit="Count", value=1)
         logger.info(
             "connection tested",
-            extra={"connection_id": connection_id, "outcome": outcome, "duration_ms": result.document["duration_ms"]},
+            extra={
+                "connection_id": connection_id,
+                "outcome": outcome,
+                "duration_ms": result.document["duration_ms"],
+            },
         )
         if not stored:
             raise ApiError(
@@ -173,7 +201,7 @@ class ConnectionService:
             logger.error("retired secret not destroyed", extra={"connection_id": connection_id})
 
 
-class _compensate:
+class _DestroyOnFailure:
     """Destroy a just-created secret if the block that should reference it fails."""
 
     def __init__(self, vault: SecretVault, arn: str) -> None:
@@ -214,7 +242,9 @@ def _check_markets(exchange: str, markets: list[Market]) -> None:
     offered = SUPPORTED[exchange].markets
     wrong = [m.value for m in markets if m not in offered]
     if wrong:
-        raise ApiError(ErrorCode.VALIDATION_ERROR, details={"fields": [{"field": "markets", "problem": "not offered"}]})
+        raise ApiError(
+            ErrorCode.VALIDATION_ERROR, details={"fields": [{"field": "markets", "problem": "not offered"}]}
+        )
 
 
 def _credentials(exchange: str, api_key: Any, api_secret: Any, passphrase: Any) -> Credentials:
@@ -222,12 +252,16 @@ def _credentials(exchange: str, api_key: Any, api_secret: Any, passphrase: Any) 
     if needs and passphrase is None:
         raise ApiError(
             ErrorCode.VALIDATION_ERROR,
-            details={"fields": [{"field": "passphrase", "problem": f"required for {SUPPORTED[exchange].name}"}]},
+            details={
+                "fields": [{"field": "passphrase", "problem": f"required for {SUPPORTED[exchange].name}"}]
+            },
         )
     if not needs and passphrase is not None:
         raise ApiError(
             ErrorCode.VALIDATION_ERROR,
-            details={"fields": [{"field": "passphrase", "problem": f"not used by {SUPPORTED[exchange].name}"}]},
+            details={
+                "fields": [{"field": "passphrase", "problem": f"not used by {SUPPORTED[exchange].name}"}]
+            },
         )
     return Credentials(
         api_key.get_secret_value(),
@@ -256,10 +290,17 @@ def to_resource(record: ConnectionRecord) -> ConnectionResource:
         stored_error = json.loads(record.status_doc).get("error")
         error = Problem(**stored_error) if stored_error else None
     return ConnectionResource(
-        id=record.id, name=record.name, exchange=record.exchange, markets=[Market(m) for m in record.markets],
-        api_key_hint=record.api_key_hint, status=status, status_label=STATUS_LABELS[status],
-        trading_ready=record.trading_ready, error=error,
-        checked_at=_parse_time(record.checked_at), created_at=_parse_time(record.created_at) or datetime.min,
+        id=record.id,
+        name=record.name,
+        exchange=record.exchange,
+        markets=[Market(m) for m in record.markets],
+        api_key_hint=record.api_key_hint,
+        status=status,
+        status_label=STATUS_LABELS[status],
+        trading_ready=record.trading_ready,
+        error=error,
+        checked_at=_parse_time(record.checked_at),
+        created_at=_parse_time(record.created_at) or datetime.min,
         updated_at=_parse_time(record.updated_at) or datetime.min,
     )
 

@@ -34,7 +34,15 @@ class CheckValue(StrEnum):
     MISSING = "missing"  # ip_whitelist only: the key has no IP restriction at all
 
 
-CHECK_NAMES = ("credentials", "read", "trade", "withdraw_disabled", "futures", "ip_whitelist", "balance_access")
+CHECK_NAMES = (
+    "credentials",
+    "read",
+    "trade",
+    "withdraw_disabled",
+    "futures",
+    "ip_whitelist",
+    "balance_access",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +81,9 @@ class ExchangeFailure(Exception):
         self.exchange_code = exchange_code
         self.http_status = http_status
         self.retry_after_s = retry_after_s
-        super().__init__(f"{outcome.value} (check={check}, exchange_code={exchange_code}, http={http_status})")
+        super().__init__(
+            f"{outcome.value} (check={check}, exchange_code={exchange_code}, http={http_status})"
+        )
 
 
 @dataclass(slots=True)

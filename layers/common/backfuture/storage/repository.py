@@ -189,31 +189,46 @@ class ConnectionRepository:
         cap = settings().max_connections_per_user
         owner_pk = user_pk(record.owner)
         items = [
-            {"Put": {
-                "TableName": self._table,
-                "Item": self._ser(record.to_item()),
-                "ConditionExpression": "attribute_not_exists(PK)",
-            }},
-            {"Put": {
-                "TableName": self._table,
-                "Item": self._ser(_name_lock(record.owner, record.name, record.id)),
-                "ConditionExpression": "attribute_not_exists(PK)",
-            }},
-            {"Put": {
-                "TableName": self._table,
-                "Item": self._ser(_key_lock(record.key_fingerprint, record.owner, record.id)),
-                "ConditionExpression": "attribute_not_exists(PK)",
-            }},
-            {"Update": {
-                "TableName": self._table,
-                "Key": self._ser({"PK": owner_pk, "SK": "PROFILE"}),
-                "UpdateExpression": "SET connection_count = if_not_exists(connection_count, :zero) + :one",
-                "ConditionExpression": "attribute_not_exists(connection_count) OR connection_count < :cap",
-                "ExpressionAttributeValues": self._ser({":zero": 0, ":one": 1, ":cap": cap}),
-            }},
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": self._ser(record.to_item()),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": self._ser(_name_lock(record.owner, record.name, record.id)),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": self._ser(_key_lock(record.key_fingerprint, record.owner, record.id)),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": self._ser({"PK": owner_pk, "SK": "PROFILE"}),
+                    "UpdateExpression": "SET connection_count = if_not_exists(connection_count, :zero) + :one",
+                    "ConditionExpression": "attribute_not_exists(connection_count) OR connection_count < :cap",
+                    "ExpressionAttributeValues": self._ser({":zero": 0, ":one": 1, ":cap": cap}),
+                }
+            },
         ]
-        self._transact(items, [ErrorCode.CONFLICT, ErrorCode.NAME_TAKEN, ErrorCode.KEY_ALREADY_CONNECTED,
-                               ErrorCode.CONNECTION_LIMIT_REACHED])
+        self._transact(
+            items,
+            [
+                ErrorCode.CONFLICT,
+                ErrorCode.NAME_TAKEN,
+                ErrorCode.KEY_ALREADY_CONNECTED,
+                ErrorCode.CONNECTION_LIMIT_REACHED,
+            ],
+        )
 
     def replace_credentials(
         self, current: ConnectionRecord, *, secret_arn: str, fingerprint: str, api_key_hint: str
@@ -222,33 +237,52 @@ class ConnectionRepository:
         now = iso_now()
         new_version = current.credentials_version + 1
         items: list[dict[str, Any]] = [
-            {"Update": {
-                "TableName": self._table,
-                "Key": self._key(current.owner, current.id),
-                "UpdateExpression": (
-                    "SET secret_arn = :arn, key_fingerprint = :fp, api_key_hint = :hint, "
-                    "credentials_version = :cv, version = version + :one, #s = :untested, "
-                    "trading_ready = :false, updated_at = :now REMOVE status_doc, checked_at, last_test_at_ms"
-                ),
-                "ConditionExpression": "attribute_exists(PK) AND version = :v",
-                "ExpressionAttributeNames": {"#s": "status"},
-                "ExpressionAttributeValues": self._ser({
-                    ":arn": secret_arn, ":fp": fingerprint, ":hint": api_key_hint, ":cv": new_version,
-                    ":one": 1, ":untested": "untested", ":false": False, ":now": now, ":v": current.version,
-                }),
-            }},
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": self._key(current.owner, current.id),
+                    "UpdateExpression": (
+                        "SET secret_arn = :arn, key_fingerprint = :fp, api_key_hint = :hint, "
+                        "credentials_version = :cv, version = version + :one, #s = :untested, "
+                        "trading_ready = :false, updated_at = :now REMOVE status_doc, checked_at, last_test_at_ms"
+                    ),
+                    "ConditionExpression": "attribute_exists(PK) AND version = :v",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": self._ser(
+                        {
+                            ":arn": secret_arn,
+                            ":fp": fingerprint,
+                            ":hint": api_key_hint,
+                            ":cv": new_version,
+                            ":one": 1,
+                            ":untested": "untested",
+                            ":false": False,
+                            ":now": now,
+                            ":v": current.version,
+                        }
+                    ),
+                }
+            },
         ]
         reasons = [ErrorCode.CONFLICT]
         if fingerprint != current.key_fingerprint:
-            items.append({"Delete": {
-                "TableName": self._table,
-                "Key": self._ser({"PK": f"KEY#{current.key_fingerprint}", "SK": "KEY"}),
-            }})
-            items.append({"Put": {
-                "TableName": self._table,
-                "Item": self._ser(_key_lock(fingerprint, current.owner, current.id)),
-                "ConditionExpression": "attribute_not_exists(PK)",
-            }})
+            items.append(
+                {
+                    "Delete": {
+                        "TableName": self._table,
+                        "Key": self._ser({"PK": f"KEY#{current.key_fingerprint}", "SK": "KEY"}),
+                    }
+                }
+            )
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": self._ser(_key_lock(fingerprint, current.owner, current.id)),
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
+                }
+            )
             reasons += [ErrorCode.CONFLICT, ErrorCode.KEY_ALREADY_CONNECTED]
         self._transact(items, reasons)
         current.secret_arn = secret_arn
@@ -291,7 +325,9 @@ class ConnectionRepository:
         update: dict[str, Any] = {
             "TableName": self._table,
             "Key": self._key(current.owner, current.id),
-            "UpdateExpression": "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else ""),
+            "UpdateExpression": "SET "
+            + ", ".join(sets)
+            + (" REMOVE " + ", ".join(removes) if removes else ""),
             "ConditionExpression": "attribute_exists(PK) AND version = :v",
             "ExpressionAttributeValues": self._ser(values),
         }
@@ -300,15 +336,25 @@ class ConnectionRepository:
         items.append({"Update": update})
         if rename and name is not None:
             if name_key(name) != name_key(current.name):
-                items.append({"Delete": {
-                    "TableName": self._table,
-                    "Key": self._ser({"PK": user_pk(current.owner), "SK": f"NAME#{name_key(current.name)}"}),
-                }})
-                items.append({"Put": {
-                    "TableName": self._table,
-                    "Item": self._ser(_name_lock(current.owner, name, current.id)),
-                    "ConditionExpression": "attribute_not_exists(PK)",
-                }})
+                items.append(
+                    {
+                        "Delete": {
+                            "TableName": self._table,
+                            "Key": self._ser(
+                                {"PK": user_pk(current.owner), "SK": f"NAME#{name_key(current.name)}"}
+                            ),
+                        }
+                    }
+                )
+                items.append(
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": self._ser(_name_lock(current.owner, name, current.id)),
+                            "ConditionExpression": "attribute_not_exists(PK)",
+                        }
+                    }
+                )
                 reasons += [ErrorCode.CONFLICT, ErrorCode.NAME_TAKEN]
             current.name = name
         if markets_changed and markets is not None:
@@ -324,28 +370,38 @@ class ConnectionRepository:
     def delete(self, current: ConnectionRecord) -> None:
         """Remove the connection and its locks, and give back its slot under the cap."""
         items = [
-            {"Delete": {
-                "TableName": self._table,
-                "Key": self._key(current.owner, current.id),
-                "ConditionExpression": "attribute_exists(PK)",
-            }},
-            {"Delete": {
-                "TableName": self._table,
-                "Key": self._ser({"PK": user_pk(current.owner), "SK": f"NAME#{name_key(current.name)}"}),
-            }},
-            {"Delete": {
-                "TableName": self._table,
-                "Key": self._ser({"PK": f"KEY#{current.key_fingerprint}", "SK": "KEY"}),
-            }},
-            {"Update": {
-                "TableName": self._table,
-                "Key": self._ser({"PK": user_pk(current.owner), "SK": "PROFILE"}),
-                "UpdateExpression": "SET connection_count = connection_count - :one",
-                "ConditionExpression": "connection_count > :zero",
-                "ExpressionAttributeValues": self._ser({":one": 1, ":zero": 0}),
-            }},
+            {
+                "Delete": {
+                    "TableName": self._table,
+                    "Key": self._key(current.owner, current.id),
+                    "ConditionExpression": "attribute_exists(PK)",
+                }
+            },
+            {
+                "Delete": {
+                    "TableName": self._table,
+                    "Key": self._ser({"PK": user_pk(current.owner), "SK": f"NAME#{name_key(current.name)}"}),
+                }
+            },
+            {
+                "Delete": {
+                    "TableName": self._table,
+                    "Key": self._ser({"PK": f"KEY#{current.key_fingerprint}", "SK": "KEY"}),
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": self._ser({"PK": user_pk(current.owner), "SK": "PROFILE"}),
+                    "UpdateExpression": "SET connection_count = connection_count - :one",
+                    "ConditionExpression": "connection_count > :zero",
+                    "ExpressionAttributeValues": self._ser({":one": 1, ":zero": 0}),
+                }
+            },
         ]
-        self._transact(items, [ErrorCode.NOT_FOUND, ErrorCode.CONFLICT, ErrorCode.CONFLICT, ErrorCode.CONFLICT])
+        self._transact(
+            items, [ErrorCode.NOT_FOUND, ErrorCode.CONFLICT, ErrorCode.CONFLICT, ErrorCode.CONFLICT]
+        )
 
     def claim_for_test(self, owner: str, connection_id: str, now_ms: int) -> TestClaim:
         """Start a test: stamp it, unless another test of this connection ran within the cooldown.
@@ -405,10 +461,16 @@ class ConnectionRepository:
                 UpdateExpression=update,
                 ConditionExpression="attribute_exists(PK) AND credentials_version = :cv",
                 ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues=self._ser({
-                    ":status": status, ":ready": trading_ready, ":doc": status_doc, ":checked": checked_at,
-                    ":one": 1, ":cv": record.credentials_version,
-                }),
+                ExpressionAttributeValues=self._ser(
+                    {
+                        ":status": status,
+                        ":ready": trading_ready,
+                        ":doc": status_doc,
+                        ":checked": checked_at,
+                        ":one": 1,
+                        ":cv": record.credentials_version,
+                    }
+                ),
             )
         except ClientError as error:
             if _code(error) == "ConditionalCheckFailedException":
@@ -434,11 +496,22 @@ class ConnectionRepository:
 
 
 def _name_lock(owner: str, name: str, connection_id: str) -> dict[str, Any]:
-    return {"PK": user_pk(owner), "SK": f"NAME#{name_key(name)}", "kind": "name_lock", "connection_id": connection_id}
+    return {
+        "PK": user_pk(owner),
+        "SK": f"NAME#{name_key(name)}",
+        "kind": "name_lock",
+        "connection_id": connection_id,
+    }
 
 
 def _key_lock(fingerprint: str, owner: str, connection_id: str) -> dict[str, Any]:
-    return {"PK": f"KEY#{fingerprint}", "SK": "KEY", "kind": "key_lock", "owner": owner, "connection_id": connection_id}
+    return {
+        "PK": f"KEY#{fingerprint}",
+        "SK": "KEY",
+        "kind": "key_lock",
+        "owner": owner,
+        "connection_id": connection_id,
+    }
 
 
 def _code(error: ClientError) -> str:

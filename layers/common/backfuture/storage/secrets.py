@@ -35,7 +35,13 @@ class SecretVault:
         self._pepper: bytes | None = None
 
     def store(
-        self, *, connection_id: str, credentials_version: int, owner: str, exchange: str, credentials: Credentials
+        self,
+        *,
+        connection_id: str,
+        credentials_version: int,
+        owner: str,
+        exchange: str,
+        credentials: Credentials,
     ) -> str:
         """Create the connection's secret; returns its ARN."""
         value = {"api_key": credentials.api_key, "api_secret": credentials.api_secret}
