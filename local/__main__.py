@@ -34,7 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     stack = LocalStack(
-        template_path=args.template, api_port=args.port, simulator_port=args.simulator_port, access_log=True
+        template_path=args.template,
+        api_port=args.port,
+        simulator_port=args.simulator_port,
+        inherit_settings=True,
+        access_log=True,
     )
     try:
         stack.start()

@@ -98,6 +98,7 @@ def _handler_for(api: LocalApi) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "backfuture-local"
+        sys_version = ""
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # replaced by the access log below, which never shows query strings or bodies

@@ -60,7 +60,9 @@ def _invoke(
     state = running_stack()
     if state is None:
         print("local.invoke: no local stack running; starting one for this call", file=sys.stderr)
-        with LocalStack(template_path=template_path, with_api=False, handler_loader=loader) as stack:
+        with LocalStack(
+            template_path=template_path, with_api=False, handler_loader=loader, inherit_settings=True
+        ) as stack:
             return stack.invoke(logical_id, event)
     print(f"local.invoke: using the local stack at {state['api_url']}", file=sys.stderr)
     for name, value in {**aws_environment(state["moto_url"]), **state["environment"]}.items():

@@ -157,7 +157,13 @@ def function_environment(
 
 
 class LocalStack:
-    """Start with :meth:`start` or ``with``; free ports unless given."""
+    """Start with :meth:`start` or ``with``; free ports unless given.
+
+    ``inherit_settings``: the caller's EGRESS_IPS, MAX_CONNECTIONS_PER_USER, TEST_COOLDOWN_S and
+    ``*_BASE_URL`` variables win over the local defaults (the command line does this). Off by default,
+    so an in-process stack uses its own simulator whatever the test process has set;
+    ``env_overrides`` sets any variable explicitly.
+    """
 
     def __init__(
         self,
@@ -171,6 +177,7 @@ class LocalStack:
         venues: list[Venue] | None = None,
         handler_loader: HandlerLoader = import_handler,
         env_overrides: Mapping[str, str] | None = None,
+        inherit_settings: bool = False,
         access_log: bool = False,
     ) -> None:
         self.template = ServiceTemplate.load(template_path)
@@ -184,6 +191,7 @@ class LocalStack:
         self._loader = handler_loader
         self._overrides = dict(env_overrides or {})
         self._access_log = access_log
+        self._inherit = inherit_settings
         self._saved_env: dict[str, str | None] = {}
         self.aws: EmbeddedAws | None = None
         self.sim: Simulator | None = None
@@ -213,7 +221,7 @@ class LocalStack:
     def start(self) -> LocalStack:
         global _last_moto_port
         try:
-            user_env = dict(os.environ)
+            user_env = dict(os.environ) if self._inherit else {}
             egress_ips = self._overrides.get("EGRESS_IPS") or user_env.get("EGRESS_IPS") or DEFAULT_EGRESS_IPS
             self.aws = self._start_aws()
             _last_moto_port = int(self.aws.url.rsplit(":", 1)[1])

@@ -16,6 +16,20 @@ class DemoKey:
     markets: str  # which markets to connect to see the outcome, e.g. "spot", "futures", "spot or futures"
     description: str
 
+    @property
+    def warnings(self) -> frozenset[str]:
+        """The warning codes the description promises (the README shows the same text)."""
+        return frozenset(code for code in WARNING_CODES if code in self.description)
+
+
+WARNING_CODES = (
+    "ip_restriction_missing",
+    "ip_whitelist_mismatch",
+    "withdraw_unverifiable",
+    "unneeded_permission",
+    "key_expires_soon",
+)
+
 
 def platform_ips() -> list[str]:
     """The platform's egress IPs as the local stack configures them (EGRESS_IPS)."""

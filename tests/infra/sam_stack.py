@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from samtranslator.translator.transform import transform
-from samtranslator.yaml_helper import yaml_parse
+from samtranslator.translator.transform import transform  # type: ignore[import-untyped,unused-ignore]
+from samtranslator.yaml_helper import yaml_parse  # type: ignore[import-untyped,unused-ignore]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPO_ROOT / "infra" / "template.yaml"
@@ -26,6 +26,7 @@ TEMPLATE_PATH = REPO_ROOT / "infra" / "template.yaml"
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 STACK = "bf-test"
+CORS_ORIGINS = "https://app.backfuture.example,https://staging.backfuture.example"
 PSEUDO = {
     "AWS::Region": REGION,
     "AWS::AccountId": ACCOUNT,
@@ -82,7 +83,9 @@ class Stack:
         assert logical_id in self.resources, f"{logical_id} is missing from the translated template"
         resource = self.resources[logical_id]
         if resource_type is not None:
-            assert resource["Type"] == resource_type, f"{logical_id} is {resource['Type']}, not {resource_type}"
+            assert resource["Type"] == resource_type, (
+                f"{logical_id} is {resource['Type']}, not {resource_type}"
+            )
         return resource
 
     def props(self, logical_id: str, resource_type: str | None = None) -> dict[str, Any]:
@@ -190,14 +193,21 @@ class Stack:
         return statements
 
     def managed_policy_arns(self, role_id: str) -> list[str]:
-        return [str(arn) for arn in self.resolve(self.props(role_id, "AWS::IAM::Role").get("ManagedPolicyArns", []))]
+        return [
+            str(arn)
+            for arn in self.resolve(self.props(role_id, "AWS::IAM::Role").get("ManagedPolicyArns", []))
+        ]
 
     def key_statements(self, key_id: str) -> list[dict[str, Any]]:
-        return cast(list[dict[str, Any]], self.resolve(self.props(key_id, "AWS::KMS::Key")["KeyPolicy"])["Statement"])
+        return cast(
+            list[dict[str, Any]], self.resolve(self.props(key_id, "AWS::KMS::Key")["KeyPolicy"])["Statement"]
+        )
 
     def key_statements_for(self, key_id: str, role_id: str) -> list[dict[str, Any]]:
         principal = f"<{role_id}.Arn>"
-        return [s for s in self.key_statements(key_id) if principal in as_list(s.get("Principal", {}).get("AWS"))]
+        return [
+            s for s in self.key_statements(key_id) if principal in as_list(s.get("Principal", {}).get("AWS"))
+        ]
 
     # --- API -----------------------------------------------------------------------------------
 
@@ -210,7 +220,7 @@ class Stack:
 
 
 def _is_no_value(value: Any) -> bool:
-    return value == {"Ref": "AWS::NoValue"}
+    return isinstance(value, dict) and value == {"Ref": "AWS::NoValue"}
 
 
 def _scalar(value: Any) -> Any:

@@ -243,9 +243,13 @@ def test_user_settings_win_and_environment_is_restored(
     monkeypatch.setenv("EGRESS_IPS", "198.51.100.1")
     monkeypatch.setenv("MEXC_SPOT_BASE_URL", "http://127.0.0.1:9/elsewhere")
     monkeypatch.setenv("AWS_PROFILE", "a-real-account")
+    monkeypatch.delenv("KUCOIN_SPOT_BASE_URL", raising=False)  # set by the module's running stack
     before = {name: os.environ.get(name) for name in (*STACK_VARIABLES, "AWS_PROFILE", "AWS_ACCESS_KEY_ID")}
     with LocalStack(
-        template_path=fixture_template, with_api=False, handler_loader=EchoFunctions().load
+        template_path=fixture_template,
+        with_api=False,
+        handler_loader=EchoFunctions().load,
+        inherit_settings=True,
     ) as local:
         assert os.environ["EGRESS_IPS"] == "198.51.100.1"
         assert os.environ["MEXC_SPOT_BASE_URL"] == "http://127.0.0.1:9/elsewhere"
@@ -254,6 +258,23 @@ def test_user_settings_win_and_environment_is_restored(
         assert local.sim is not None
         assert local.sim.config.client_ip == "198.51.100.1"
     assert {name: os.environ.get(name) for name in before} == before
+
+
+def test_in_process_stack_ignores_the_callers_settings_by_default(
+    fixture_template: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EGRESS_IPS", "198.51.100.1")
+    monkeypatch.setenv("MEXC_SPOT_BASE_URL", "http://127.0.0.1:9/elsewhere")
+    overrides = {"TEST_COOLDOWN_S": "0"}
+    with LocalStack(
+        template_path=fixture_template,
+        with_api=False,
+        handler_loader=EchoFunctions().load,
+        env_overrides=overrides,
+    ) as local:
+        assert os.environ["EGRESS_IPS"] == "203.0.113.10,203.0.113.11"
+        assert os.environ["MEXC_SPOT_BASE_URL"] == f"{local.simulator_url}/mexc-spot"
+        assert os.environ["TEST_COOLDOWN_S"] == "0"
 
 
 # --- the HTTP API -------------------------------------------------------------------------------
@@ -316,7 +337,10 @@ def test_payload_over_10_mb_is_413_without_reading_it(stack: LocalStack) -> None
             b"POST /connections HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer dev:a\r\n"
             b"Content-Type: application/json\r\nContent-Length: 10485761\r\n\r\n"
         )
-        answer = sock.recv(65536).decode()
+        received = b""
+        while chunk := sock.recv(65536):  # the server closes the connection after answering
+            received += chunk
+        answer = received.decode()
     assert answer.startswith("HTTP/1.1 413")
     assert answer.endswith('{"message":"Request Entity Too Large"}')
 

@@ -7,6 +7,7 @@ into a response lives here, so every route answers errors with the contract's bo
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -25,7 +26,7 @@ _SUB = re.compile(r"^[A-Za-z0-9_\-:.@]{1,128}$")
 
 def make_app() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver(enable_validation=True)
-    app.use(middlewares=[_limit_body])
+    app.use(middlewares=[_tag_connection])
 
     @app.exception_handler(ApiError)
     def _api_error(error: ApiError) -> Response[Any]:
@@ -71,10 +72,21 @@ def current_user(app: APIGatewayHttpResolver) -> str:
     return sub
 
 
-def _limit_body(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    body = app.current_event.body
-    if body is not None and len(body) > MAX_BODY_BYTES:
-        return _json(413, ApiError(ErrorCode.PAYLOAD_TOO_LARGE).body())
+def oversized_body_response(event: dict[str, Any]) -> dict[str, Any] | None:
+    """413 for a body over the limit, before anything parses it (validation would read it all)."""
+    body = event.get("body")
+    if body is None or len(body) <= MAX_BODY_BYTES:
+        return None
+    logger.info("request refused", extra={"error_code": ErrorCode.PAYLOAD_TOO_LARGE.value, "status": 413})
+    return {
+        "statusCode": 413,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(ApiError(ErrorCode.PAYLOAD_TOO_LARGE).body()),
+        "isBase64Encoded": False,
+    }
+
+
+def _tag_connection(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
     connection_id = (app.current_event.path_parameters or {}).get("id")
     if connection_id:
         logger.append_keys(connection_id=connection_id[:64])

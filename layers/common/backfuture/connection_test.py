@@ -154,6 +154,10 @@ def diagnose(
         checks.setdefault(name, CheckValue.UNKNOWN if judged else CheckValue.SKIPPED)
     if judged and report.permissions.get("withdraw") is None:
         warnings.append(Warning_.WITHDRAW_UNVERIFIABLE)
+    if not judged:
+        # Withdraw rights are judged once the key otherwise works; until then the warning is noise
+        # next to the problem the user must fix first.
+        warnings = [w for w in warnings if w is not Warning_.WITHDRAW_UNVERIFIABLE]
     if report.key_expires_at is not None and report.key_expires_at - datetime.now(UTC) < KEY_EXPIRY_WARNING:
         warnings.append(Warning_.KEY_EXPIRES_SOON)
 

@@ -8,12 +8,24 @@ the template, and ``capture_response=False`` in code), and users appear only as 
 from __future__ import annotations
 
 import hashlib
+import logging
+import sys
 import warnings
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 # Defaults for local runs; the template sets POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE.
-logger = Logger(service="connections")
+class _CurrentStdout:
+    """Writes to whatever ``sys.stdout`` is now (Lambda's stdout, or a test's or dev server's capture)."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+logger = Logger(service="connections", logger_handler=logging.StreamHandler(_CurrentStdout()))
 tracer = Tracer(service="connections")
 metrics = Metrics(namespace="BackFuture", service="connections")
 

@@ -1,0 +1,450 @@
+"""The template's security and network properties, each a check that raises AssertionError.
+
+test_template.py runs every check on the real template; test_checks_catch_regressions.py runs them
+on deliberately broken copies to prove each one can fail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.infra.sam_stack import ACCOUNT, REGION, STACK, Stack, as_list, grants, iam_pattern_matches
+
+FUNCTIONS = ("AddConnectionFunction", "TestConnectionFunction", "GetStatusFunction")
+ROLES = {
+    "AddConnectionFunction": "AddConnectionRole",
+    "TestConnectionFunction": "TestConnectionRole",
+    "GetStatusFunction": "GetStatusRole",
+}
+SECRET_PREFIX = f"backfuture/{STACK}/connections/"
+SECRET_ARN_BASE = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:"
+# <prefix><26-character ULID>/v<credentials version>, plus the "-" and six characters Secrets
+# Manager appends to every secret's ARN.
+CONNECTION_SECRETS = SECRET_ARN_BASE + SECRET_PREFIX + "?" * 26 + "/v*-??????"
+FINGERPRINT_SECRET = SECRET_ARN_BASE + f"backfuture/{STACK}/fingerprint-pepper-??????"
+TABLE = "<ConnectionsTable.Arn>"
+TABLE_NAME = f"{STACK}-connections"
+SECRETSMANAGER = f"secretsmanager.{REGION}.amazonaws.com"
+DYNAMODB = f"dynamodb.{REGION}.amazonaws.com"
+XRAY = {("xray:PutTraceSegments", "*"), ("xray:PutTelemetryRecords", "*")}
+
+
+def _logs(log_group: str) -> set[tuple[str, str]]:
+    return {("logs:CreateLogStream", f"<{log_group}.Arn>"), ("logs:PutLogEvents", f"<{log_group}.Arn>")}
+
+
+# Exact identity-policy grants per role: (action, resource). KMS is absent on purpose: each role's
+# use of the key is granted by the key policy only, with conditions (EXPECTED_KEY_GRANTS).
+EXPECTED_IDENTITY_GRANTS: dict[str, set[tuple[str, str]]] = {
+    "AddConnectionRole": _logs("AddConnectionLogGroup")
+    | XRAY
+    | {
+        ("secretsmanager:CreateSecret", CONNECTION_SECRETS),
+        ("secretsmanager:TagResource", CONNECTION_SECRETS),
+        ("secretsmanager:DeleteSecret", CONNECTION_SECRETS),
+        ("secretsmanager:GetSecretValue", "<Ref FingerprintSecret>"),
+    }
+    | {
+        (f"dynamodb:{action}", TABLE)
+        for action in ("PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem", "GetItem", "Query")
+    },
+    "TestConnectionRole": _logs("TestConnectionLogGroup")
+    | XRAY
+    | {
+        ("secretsmanager:GetSecretValue", CONNECTION_SECRETS),
+        ("secretsmanager:DeleteSecret", CONNECTION_SECRETS),
+        ("dynamodb:GetItem", TABLE),
+        ("dynamodb:UpdateItem", TABLE),
+    },
+    "GetStatusRole": _logs("GetStatusLogGroup")
+    | XRAY
+    | {("dynamodb:GetItem", TABLE), ("dynamodb:Query", TABLE)},
+}
+
+EXPECTED_MANAGED_POLICIES: dict[str, list[str]] = {
+    "AddConnectionRole": [],
+    # ENI create/delete in the private subnets; Lambda checks it when the function is created.
+    "TestConnectionRole": ["arn:aws:iam::aws:policy/service-role/AWSLambdaENIManagementAccess"],
+    "GetStatusRole": [],
+}
+
+# Key-policy grants per role: (action, kms:ViaService, encryption-context key, allowed values).
+KeyGrant = tuple[str, str, str, frozenset[str]]
+_CONNECTION_CONTEXT = frozenset({CONNECTION_SECRETS, "RequestToValidateKeyAccess"})
+_TABLE_CONTEXT = ("kms:EncryptionContext:aws:dynamodb:tableName", frozenset({TABLE_NAME}))
+EXPECTED_KEY_GRANTS: dict[str, set[KeyGrant]] = {
+    "AddConnectionRole": {
+        ("kms:GenerateDataKey", SECRETSMANAGER, "kms:EncryptionContext:SecretARN", _CONNECTION_CONTEXT),
+        ("kms:Decrypt", SECRETSMANAGER, "kms:EncryptionContext:SecretARN", _CONNECTION_CONTEXT),
+        ("kms:Decrypt", SECRETSMANAGER, "kms:EncryptionContext:SecretARN", frozenset({FINGERPRINT_SECRET})),
+        ("kms:Decrypt", DYNAMODB, *_TABLE_CONTEXT),
+    },
+    "TestConnectionRole": {
+        ("kms:Decrypt", SECRETSMANAGER, "kms:EncryptionContext:SecretARN", frozenset({CONNECTION_SECRETS})),
+        ("kms:Decrypt", DYNAMODB, *_TABLE_CONTEXT),
+    },
+    "GetStatusRole": {("kms:Decrypt", DYNAMODB, *_TABLE_CONTEXT)},
+}
+
+# Route key -> (function, public).
+EXPECTED_ROUTES: dict[str, tuple[str, bool]] = {
+    "POST /connections": ("AddConnectionFunction", False),
+    "PUT /connections/{id}/credentials": ("AddConnectionFunction", False),
+    "PATCH /connections/{id}": ("AddConnectionFunction", False),
+    "DELETE /connections/{id}": ("AddConnectionFunction", False),
+    "POST /connections/{id}/test": ("TestConnectionFunction", False),
+    "GET /connections": ("GetStatusFunction", False),
+    "GET /connections/{id}": ("GetStatusFunction", False),
+    "GET /connections/{id}/status": ("GetStatusFunction", False),
+    "GET /egress-ips": ("GetStatusFunction", True),
+    "GET /exchanges": ("GetStatusFunction", True),
+}
+
+
+# --- network ---------------------------------------------------------------------------------------
+
+
+def _ref_target(value: str) -> str:
+    assert value.startswith("<Ref ") and value.endswith(">"), f"expected a resource reference, got {value!r}"
+    return value[len("<Ref ") : -1]
+
+
+def _route_table_of(stack: Stack, subnet: str) -> str:
+    tables = [
+        _ref_target(stack.resolve(p["Properties"]["RouteTableId"]))
+        for p in stack.of_type("AWS::EC2::SubnetRouteTableAssociation").values()
+        if stack.resolve(p["Properties"]["SubnetId"]) == f"<Ref {subnet}>"
+    ]
+    assert len(tables) == 1, f"{subnet} has {len(tables)} route table associations"
+    return tables[0]
+
+
+def _default_routes(stack: Stack, route_table: str) -> list[dict[str, Any]]:
+    return [
+        r["Properties"]
+        for r in stack.of_type("AWS::EC2::Route").values()
+        if stack.resolve(r["Properties"]["RouteTableId"]) == f"<Ref {route_table}>"
+        and r["Properties"].get("DestinationCidrBlock") == "0.0.0.0/0"
+    ]
+
+
+def _zone(stack: Stack, subnet: str) -> Any:
+    return stack.props(subnet, "AWS::EC2::Subnet")["AvailabilityZone"]
+
+
+def egress_addresses_of_test_function(stack: Stack) -> list[str]:
+    """Follows subnet -> route table -> 0.0.0.0/0 -> NAT -> Elastic IP; returns the EIP logical ids."""
+    vpc_config = stack.props("TestConnectionFunction", "AWS::Lambda::Function").get("VpcConfig")
+    assert vpc_config, "test_connection must run in the VPC to leave through the NAT addresses"
+    subnets = [_ref_target(s) for s in stack.resolve(vpc_config["SubnetIds"])]
+    assert len(subnets) == 2, f"test_connection should span two zones, has subnets {subnets}"
+    assert _zone(stack, subnets[0]) != _zone(stack, subnets[1]), "the two subnets must be in different zones"
+    eips = []
+    for subnet in subnets:
+        assert stack.props(subnet).get("MapPublicIpOnLaunch") is False, f"{subnet} must not assign public IPs"
+        routes = _default_routes(stack, _route_table_of(stack, subnet))
+        assert len(routes) == 1, f"{subnet}: expected one default route, found {len(routes)}"
+        route = routes[0]
+        assert set(route) == {"RouteTableId", "DestinationCidrBlock", "NatGatewayId"}, (
+            f"{subnet}: default route must go through a NAT gateway only, not {route}"
+        )
+        nat = _ref_target(stack.resolve(route["NatGatewayId"]))
+        nat_props = stack.props(nat, "AWS::EC2::NatGateway")
+        assert nat_props.get("ConnectivityType", "public") == "public"
+        # A NAT in another zone would still work, but dies with that zone and adds transfer costs.
+        nat_subnet = _ref_target(stack.resolve(nat_props["SubnetId"]))
+        assert _zone(stack, nat_subnet) == _zone(stack, subnet), f"{nat} is not in the zone of {subnet}"
+        public_routes = _default_routes(stack, _route_table_of(stack, nat_subnet))
+        assert [stack.resolve(r.get("GatewayId")) for r in public_routes] == ["<Ref InternetGateway>"], (
+            f"{nat} must sit in a public subnet (default route to the internet gateway)"
+        )
+        allocation = stack.resolve(nat_props["AllocationId"])
+        assert allocation.endswith(".AllocationId>"), f"{nat} must use a fixed Elastic IP, not {allocation}"
+        eips.append(allocation[1 : -len(".AllocationId>")])
+    assert len(set(eips)) == 2, f"each zone needs its own NAT and Elastic IP, got {eips}"
+    return eips
+
+
+def check_test_function_leaves_through_output_eips(stack: Stack) -> None:
+    eips = egress_addresses_of_test_function(stack)
+    outputs = {name: stack.resolve(o["Value"]) for name, o in stack.cfn["Outputs"].items()}
+    refs = [f"<Ref {eip}>" for eip in eips]
+    for eip in eips:
+        resource = stack.resource(eip, "AWS::EC2::EIP")
+        assert resource["Properties"].get("Domain") == "vpc"
+        assert resource.get("DeletionPolicy") == "Retain", f"{eip}: users whitelisted it; keep it on deletion"
+        assert resource.get("UpdateReplacePolicy") == "Retain", f"{eip}: keep it on replacement"
+    assert sorted(outputs["EgressIps"].split(",")) == sorted(refs)
+    assert {outputs["EgressIpA"], outputs["EgressIpB"]} == set(refs)
+    for function in FUNCTIONS:
+        env = stack.resolve(stack.props(function)["Environment"]["Variables"])
+        assert env["EGRESS_IPS"] == outputs["EgressIps"], f"{function} reports other IPs than the outputs"
+
+
+def check_only_test_function_in_vpc(stack: Stack) -> None:
+    # Only test_connection may originate traffic from the whitelisted addresses.
+    in_vpc = {name for name in FUNCTIONS if stack.props(name).get("VpcConfig")}
+    assert in_vpc == {"TestConnectionFunction"}, f"functions in the VPC: {sorted(in_vpc)}"
+
+
+def check_test_function_security_group(stack: Stack) -> None:
+    groups = stack.resolve(stack.props("TestConnectionFunction")["VpcConfig"]["SecurityGroupIds"])
+    assert len(groups) == 1
+    sg = stack.props(_ref_target(groups[0]), "AWS::EC2::SecurityGroup")
+    assert not sg.get("SecurityGroupIngress"), "test_connection accepts no inbound traffic"
+    egress = sg.get("SecurityGroupEgress")
+    assert egress, "without egress rules a security group allows all outbound traffic"
+    assert [(r["IpProtocol"], r["FromPort"], r["ToPort"]) for r in egress] == [("tcp", 443, 443)]
+    for rule_type in ("AWS::EC2::SecurityGroupEgress", "AWS::EC2::SecurityGroupIngress"):
+        assert not stack.of_type(rule_type), f"standalone {rule_type} rules would widen the groups"
+
+
+def check_vpc_endpoints(stack: Stack) -> None:
+    endpoints = {
+        stack.resolve(p["Properties"]["ServiceName"]): p
+        for p in stack.of_type("AWS::EC2::VPCEndpoint").values()
+    }
+    dynamodb = endpoints[f"com.amazonaws.{REGION}.dynamodb"]
+    assert dynamodb["Properties"]["VpcEndpointType"] == "Gateway"
+    assert sorted(stack.resolve(dynamodb["Properties"]["RouteTableIds"])) == [
+        "<Ref PrivateRouteTableA>",
+        "<Ref PrivateRouteTableB>",
+    ]
+    for service in ("secretsmanager", "kms"):
+        endpoint = endpoints[f"com.amazonaws.{REGION}.{service}"]
+        assert endpoint.get("Condition") == "InterfaceEndpoints", f"{service} endpoint must be switchable"
+        props = endpoint["Properties"]
+        assert props["VpcEndpointType"] == "Interface"
+        assert props["PrivateDnsEnabled"] is True, (
+            f"{service}: without private DNS the SDK bypasses the endpoint"
+        )
+        assert sorted(stack.resolve(props["SubnetIds"])) == ["<Ref PrivateSubnetA>", "<Ref PrivateSubnetB>"]
+
+
+# --- identity and access ---------------------------------------------------------------------------
+
+
+def check_identity_policies_exact(stack: Stack) -> None:
+    for function, role in ROLES.items():
+        assert stack.resolve(stack.props(function)["Role"]) == f"<{role}.Arn>", f"{function} must use {role}"
+        actual = grants(stack.identity_statements(role))
+        expected = EXPECTED_IDENTITY_GRANTS[role]
+        assert actual == expected, (
+            f"{role}: unexpected {sorted(actual - expected)}, missing {sorted(expected - actual)}"
+        )
+        assert stack.managed_policy_arns(role) == EXPECTED_MANAGED_POLICIES[role], role
+
+
+def check_no_wildcard_actions_anywhere(stack: Stack) -> None:
+    for kind in ("AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+        for name, resource in stack.of_type(kind).items():
+            documents = [resource["Properties"].get("PolicyDocument")]
+            documents += [p["PolicyDocument"] for p in resource["Properties"].get("Policies", [])]
+            for document in filter(None, documents):
+                for statement in stack.resolve(document)["Statement"]:
+                    for action in as_list(statement.get("Action")):
+                        assert "*" not in action, f"{name}: wildcard action {action}"
+
+
+def check_create_secret_conditions(stack: Stack) -> None:
+    create = [
+        s
+        for s in stack.identity_statements("AddConnectionRole")
+        if "secretsmanager:CreateSecret" in as_list(s["Action"])
+    ]
+    assert len(create) == 1 and as_list(create[0]["Action"]) == ["secretsmanager:CreateSecret"]
+    condition = create[0].get("Condition", {})
+    # A secret created under another key (or the default aws/secretsmanager) escapes the key policy.
+    assert condition.get("StringEquals", {}).get("secretsmanager:KmsKeyArn") == "<SecretsKey.Arn>"
+    assert condition.get("Null", {}).get("aws:RequestTag/owner") == "false", "secrets must carry their owner"
+
+
+def _key_grants(stack: Stack, role: str) -> set[KeyGrant]:
+    found: set[KeyGrant] = set()
+    for statement in stack.key_statements_for("SecretsKey", role):
+        assert statement["Effect"] == "Allow" and statement["Resource"] == "*"
+        condition = statement.get("Condition", {})
+        flat = {(op, key): as_list(value) for op, keys in condition.items() for key, value in keys.items()}
+        via = [v for (op, key), v in flat.items() if key == "kms:ViaService" and op == "StringEquals"]
+        contexts = [(key, v) for (op, key), v in flat.items() if key.startswith("kms:EncryptionContext:")]
+        assert len(via) == 1 and len(via[0]) == 1, (
+            f"{role}: key use must be pinned to one service: {condition}"
+        )
+        assert len(contexts) == 1, f"{role}: key use must be pinned to an encryption context: {condition}"
+        assert set(flat) <= {
+            ("StringEquals", "kms:ViaService"),
+            *((op, k) for op, k in flat if k == contexts[0][0]),
+        }
+        for action in as_list(statement["Action"]):
+            found.add((action, via[0][0], contexts[0][0], frozenset(contexts[0][1])))
+    return found
+
+
+def check_key_policy(stack: Stack) -> None:
+    key = stack.resource("SecretsKey", "AWS::KMS::Key")
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key.get("DeletionPolicy") == "Retain", "deleting the key destroys every secret and the table"
+    statements = stack.key_statements("SecretsKey")
+    root = [s for s in statements if s["Principal"].get("AWS") == f"arn:aws:iam::{ACCOUNT}:root"]
+    assert len(root) == 1 and root[0]["Action"] == "kms:*" and "Condition" not in root[0]
+    role_arns = {f"<{role}.Arn>" for role in ROLES.values()}
+    for statement in statements:
+        if statement in root:
+            continue
+        principals = set(as_list(statement["Principal"].get("AWS")))
+        assert set(statement["Principal"]) == {"AWS"} and principals <= role_arns, (
+            f"only the function roles may use the key besides the account root: {statement['Principal']}"
+        )
+    for role, expected in EXPECTED_KEY_GRANTS.items():
+        actual = _key_grants(stack, role)
+        assert actual == expected, (
+            f"{role}: unexpected {sorted(actual - expected)}, missing {sorted(expected - actual)}"
+        )
+
+
+# --- data and operations ---------------------------------------------------------------------------
+
+
+def check_table(stack: Stack) -> None:
+    table = stack.resource("ConnectionsTable", "AWS::DynamoDB::Table")
+    props = table["Properties"]
+    assert stack.resolve(props["TableName"]) == TABLE_NAME, (
+        "the key policy's encryption context names the table"
+    )
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["KeySchema"] == [
+        {"AttributeName": "PK", "KeyType": "HASH"},
+        {"AttributeName": "SK", "KeyType": "RANGE"},
+    ]
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    sse = stack.resolve(props.get("SSESpecification"))
+    assert sse == {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": "<SecretsKey.Arn>"}
+    assert props["DeletionProtectionEnabled"] is True
+    assert table.get("DeletionPolicy") == "Retain"
+
+
+def check_fingerprint_secret(stack: Stack) -> None:
+    props = stack.props("FingerprintSecret", "AWS::SecretsManager::Secret")
+    assert stack.resolve(props["KmsKeyId"]) == "<Ref SecretsKey>"
+    assert "GenerateSecretString" in props and "SecretString" not in props, (
+        "the pepper must never be in the template"
+    )
+    arn = SECRET_ARN_BASE + stack.resolve(props["Name"]) + "-AbC123"
+    assert iam_pattern_matches(FINGERPRINT_SECRET, arn)
+
+
+def check_functions(stack: Stack) -> None:
+    required_env = {
+        "TABLE_NAME": "<Ref ConnectionsTable>",
+        "KMS_KEY_ID": "<SecretsKey.Arn>",
+        "SECRET_NAME_PREFIX": SECRET_PREFIX,
+        "FINGERPRINT_SECRET_ARN": "<Ref FingerprintSecret>",
+        "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
+        "POWERTOOLS_TRACER_CAPTURE_ERROR": "false",
+    }
+    sizing = {
+        "AddConnectionFunction": (10, 256),
+        "TestConnectionFunction": (20, 512),
+        "GetStatusFunction": (10, 256),
+    }
+    for function in FUNCTIONS:
+        props = stack.props(function, "AWS::Lambda::Function")
+        assert props["Runtime"] == "python3.13" and props["Architectures"] == ["arm64"], function
+        assert props["Handler"] == "app.lambda_handler", function
+        assert (props["Timeout"], props["MemorySize"]) == sizing[function], function
+        assert props["TracingConfig"] == {"Mode": "Active"}, function
+        env = stack.resolve(props["Environment"]["Variables"])
+        for name, value in required_env.items():
+            assert env.get(name) == value, f"{function}: {name}={env.get(name)!r}, expected {value!r}"
+        assert env.get("POWERTOOLS_SERVICE_NAME"), function
+        assert "POWERTOOLS_LOGGER_LOG_EVENT" not in env, (
+            f"{function}: events carry API secrets; never log them"
+        )
+
+
+def check_log_groups_and_alarms(stack: Stack) -> None:
+    for function in FUNCTIONS:
+        logging = stack.props(function)["LoggingConfig"]
+        assert logging["LogFormat"] == "JSON", function
+        group = _ref_target(stack.resolve(logging["LogGroup"]))
+        props = stack.props(group, "AWS::Logs::LogGroup")
+        assert int(stack.resolve(props.get("RetentionInDays", 0))) > 0, f"{group} keeps logs forever"
+        assert stack.resolve(props["KmsKeyId"]) == "<LogsKey.Arn>", group
+        metrics = {
+            a["Properties"]["MetricName"]
+            for a in stack.of_type("AWS::CloudWatch::Alarm").values()
+            if a["Properties"].get("Namespace") == "AWS/Lambda"
+            and stack.resolve(a["Properties"]["Dimensions"])
+            == [{"Name": "FunctionName", "Value": f"<Ref {function}>"}]
+        }
+        assert {"Errors", "Throttles"} <= metrics, f"{function}: alarms on {sorted(metrics)}"
+    api_log = stack.props("ApiAccessLogGroup", "AWS::Logs::LogGroup")
+    assert int(stack.resolve(api_log.get("RetentionInDays", 0))) > 0, "the access log is kept forever"
+
+
+# --- API -------------------------------------------------------------------------------------------
+
+
+def check_routes_and_authorizer(stack: Stack) -> None:
+    seen: dict[str, tuple[str, bool]] = {}
+    for method, path, operation in stack.api_operations():
+        uri = stack.resolve(operation["x-amazon-apigateway-integration"]["uri"])
+        function = next(f for f in FUNCTIONS if f"<{f}.Arn>" in uri)
+        schemes = {name for requirement in operation.get("security", []) for name in requirement}
+        assert schemes in ({"CognitoJwt"}, {"NONE"}), f"{method} {path}: security {schemes}"
+        seen[f"{method} {path}"] = (function, schemes == {"NONE"})
+    assert seen == EXPECTED_ROUTES
+    body = stack.props("HttpApi", "AWS::ApiGatewayV2::Api")["Body"]
+    authorizer = body["components"]["securitySchemes"]["CognitoJwt"]["x-amazon-apigateway-authorizer"]
+    assert authorizer["type"] == "jwt"
+    assert authorizer["identitySource"] == "$request.header.Authorization"
+    jwt = stack.resolve(authorizer["jwtConfiguration"])
+    if stack.condition("CreateUserPool"):
+        assert jwt == {
+            "issuer": f"https://cognito-idp.{REGION}.amazonaws.com/<Ref UserPool>",
+            "audience": ["<Ref UserPoolClient>"],
+        }
+    else:
+        assert jwt == {"issuer": stack.parameter("JwtIssuer"), "audience": stack.parameter("JwtAudience")}
+
+
+def check_stage(stack: Stack) -> None:
+    stages = stack.of_type("AWS::ApiGatewayV2::Stage")
+    assert len(stages) == 1
+    props = stack.resolve(next(iter(stages.values()))["Properties"])
+    access_log = props.get("AccessLogSettings", {})
+    assert access_log.get("DestinationArn") == "<ApiAccessLogGroup.Arn>", "the API must write access logs"
+    assert "$context.requestId" in access_log["Format"]
+    defaults = props["DefaultRouteSettings"]
+    assert int(defaults["ThrottlingRateLimit"]) > 0 and int(defaults["ThrottlingBurstLimit"]) > 0
+    test_route = props["RouteSettings"]["POST /connections/{id}/test"]
+    assert int(test_route["ThrottlingRateLimit"]) <= int(defaults["ThrottlingRateLimit"])
+
+
+def check_cors(stack: Stack) -> None:
+    body = stack.props("HttpApi", "AWS::ApiGatewayV2::Api")["Body"]
+    cors = body["x-amazon-apigateway-cors"]
+    origins = stack.resolve(cors["allowOrigins"])
+    assert isinstance(origins, list), f"API Gateway needs a list of origins, got {origins!r}"
+    assert origins == stack.parameter("CorsAllowedOrigins")
+    assert "*" not in origins
+    assert "authorization" in [h.lower() for h in cors["allowHeaders"]]
+
+
+ALL_CHECKS = [
+    check_test_function_leaves_through_output_eips,
+    check_only_test_function_in_vpc,
+    check_test_function_security_group,
+    check_vpc_endpoints,
+    check_identity_policies_exact,
+    check_no_wildcard_actions_anywhere,
+    check_create_secret_conditions,
+    check_key_policy,
+    check_table,
+    check_fingerprint_secret,
+    check_functions,
+    check_log_groups_and_alarms,
+    check_routes_and_authorizer,
+    check_stage,
+    check_cors,
+]
