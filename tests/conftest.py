@@ -117,8 +117,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     from backfuture.aws import reset_clients
     from backfuture.config import settings
     from local.aws import create_resources
+    from local.moto_fidelity import serialize_dynamodb
     from local.template import ServiceTemplate
 
+    serialize_dynamodb()
     with mock_aws():
         created = create_resources(InProcessAws(), ServiceTemplate.load())
         env = {

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from samtranslator.translator.transform import transform  # type: ignore[import-untyped,unused-ignore]
-from samtranslator.yaml_helper import yaml_parse  # type: ignore[import-untyped,unused-ignore]
+from samtranslator.translator.transform import transform  # type: ignore[import-untyped,import-not-found,unused-ignore]
+from samtranslator.yaml_helper import yaml_parse  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPO_ROOT / "infra" / "template.yaml"

@@ -177,6 +177,13 @@ def diagnose(
     return TestResult(status, trading_ready, document)
 
 
+def refusal_without_secret(egress_ips: list[str]) -> TestResult:
+    """The result when a connection's current secret was already destroyed (see ConnectionService.test)."""
+    report = ProbeReport()
+    report.permissions["withdraw"] = True
+    return diagnose(report, frozenset(), egress_ips, duration_ms=0)
+
+
 def _failure_details(failure: ExchangeFailure, egress_ips: list[str]) -> dict[str, Any]:
     details: dict[str, Any] = {}
     if failure.exchange_code is not None:

@@ -126,7 +126,7 @@ class ConnectionService:
 
     def test(self, owner: str, connection_id: str, egress_ips: list[str]) -> StatusDocument:
         # Imported here: only test_connection pays for the HTTP and exchange code at cold start.
-        from backfuture.connection_test import run_connection_test
+        from backfuture.connection_test import refusal_without_secret, run_connection_test
 
         claim = self.repository.claim_for_test(owner, connection_id, now_ms=time.time_ns() // 1_000_000)
         if claim.record is None:
@@ -136,30 +136,37 @@ class ConnectionService:
                 headers={"Retry-After": str(claim.retry_after_s)},
             )
         record = claim.record
-        if record.secret_arn is None:
-            # Refused earlier: the secret is gone; only new credentials can be tested.
+        if record.status == Status.REFUSED or record.secret_arn is None:
+            # Refused earlier: only new credentials can be tested. Destroying again is a no-op, or
+            # finishes a destruction that failed at the time.
+            if record.secret_arn is not None:
+                self.vault.destroy(record.secret_arn)
             return status_document(record)
         try:
             credentials = self.vault.read(record.secret_arn)
         except SecretMissing:
-            return status_document(record)
-        result = run_connection_test(
-            record.exchange, credentials, frozenset(Market(m) for m in record.markets), egress_ips
-        )
-        del credentials
-        if result.refused:
-            # Destroy first: a key that can withdraw must not survive a failure of the next write.
-            self.vault.destroy(record.secret_arn)
-            metrics.add_metric(name="KeysRefused", unit="Count", value=1)
+            # The current secret is gone while its connection stays: a refusal whose status write
+            # failed, or a delete under way. Either way only new credentials can help.
+            result = refusal_without_secret(list(egress_ips))
+        else:
+            result = run_connection_test(
+                record.exchange, credentials, frozenset(Market(m) for m in record.markets), egress_ips
+            )
+            del credentials
         trading_ready = record.trading_ready if result.trading_ready is None else result.trading_ready
-        stored = self.repository.record_result(
-            record,
-            status=result.status.value,
-            trading_ready=trading_ready,
-            status_doc=json.dumps(result.document),
-            checked_at=result.document["checked_at"],
-            secret_destroyed=result.refused,
-        )
+        try:
+            stored = self.repository.record_result(
+                record,
+                status=result.status.value,
+                trading_ready=trading_ready,
+                status_doc=json.dumps(result.document),
+                checked_at=result.document["checked_at"],
+            )
+        finally:
+            if result.refused:
+                # Whatever happened to the status write, a key that can withdraw is destroyed now.
+                self.vault.destroy(record.secret_arn)
+                metrics.add_metric(name="KeysRefused", unit="Count", value=1)
         outcome = (result.document.get("error") or {}).get("code", "connected")
         metrics.add_dimension(name="outcome", value=outcome)
         metrics.add_metric(name="ConnectionTests", unit="Count", value=1)

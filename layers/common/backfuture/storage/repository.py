@@ -441,7 +441,6 @@ class ConnectionRepository:
         trading_ready: bool,
         status_doc: str,
         checked_at: str,
-        secret_destroyed: bool,
     ) -> bool:
         """Store a test result unless the credentials changed (or the connection went) meanwhile.
 
@@ -452,8 +451,6 @@ class ConnectionRepository:
             "SET #s = :status, trading_ready = :ready, status_doc = :doc, checked_at = :checked, "
             "updated_at = :checked, version = version + :one"
         )
-        if secret_destroyed:
-            update += " REMOVE secret_arn"
         try:
             self._db.update_item(
                 TableName=self._table,
