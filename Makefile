@@ -57,7 +57,8 @@ load: install
 	$(UV) run python -m benchmarks.load
 
 openapi: install
-	$(UV) run python -m docs.openapi > docs/openapi.json
+	$(UV) run python -m tools.openapi > docs/openapi.json
+	$(UV) run python -m tools.readme
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import importlib
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from simulator.core import Venue
 
+# One module per exchange, each with venues() and DEMO_KEYS.
 VENUE_MODULES = ("simulator.mexc", "simulator.kucoin")
 
 
+def demo_key_modules() -> list[ModuleType]:
+    return [importlib.import_module(name) for name in VENUE_MODULES]
+
+
 def all_venues() -> list[Venue]:
-    """Every venue of the exchange modules present (a module still being written is skipped)."""
     venues: list[Venue] = []
-    for name in VENUE_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as error:
-            if error.name != name:
-                raise  # a missing dependency inside the module is a bug, not an absent module
-            continue
+    for module in demo_key_modules():
         venues.extend(module.venues())
     return venues

@@ -35,3 +35,25 @@ def platform_ips() -> list[str]:
     """The platform's egress IPs as the local stack configures them (EGRESS_IPS)."""
     raw = os.environ.get("EGRESS_IPS") or "203.0.113.10,203.0.113.11"
     return [ip.strip() for ip in raw.split(",") if ip.strip()]
+
+
+def markdown_table() -> str:
+    """The README's demo-key table (tests/unit/test_readme.py keeps the README in step)."""
+    from simulator import demo_key_modules
+
+    lines = [
+        "| exchange | api_key | api_secret | passphrase | markets | outcome | what happens |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for module in demo_key_modules():
+        for key in module.DEMO_KEYS:
+            lines.append(
+                f"| {key.exchange} | `{key.api_key}` | `{key.api_secret}` | "
+                f"{f'`{key.passphrase}`' if key.passphrase else '–'} | {key.markets} | `{key.outcome}` | "
+                f"{key.description} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown_table(), end="")

@@ -157,11 +157,9 @@ def reset_function_services() -> None:
 def pytest_configure(config: pytest.Config) -> None:
     from tests.secret_guard import register
 
-    for module_name in ("simulator.mexc", "simulator.kucoin"):
-        try:
-            module = __import__(module_name, fromlist=["DEMO_KEYS"])
-        except ImportError:
-            continue
+    from simulator import demo_key_modules
+
+    for module in demo_key_modules():
         for demo in module.DEMO_KEYS:
             register(demo.api_key, demo.api_secret, demo.passphrase)
 
