@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from backfuture.errors import ApiError, ErrorCode, StorageUnavailable
-from backfuture.exchanges.base import Credentials
+from backfuture.exchanges.catalog import Credentials
 from backfuture.exchanges.catalog import PLANNED, SUPPORTED, Market
 from backfuture.models import (
     STATUS_LABELS,
@@ -30,7 +30,7 @@ from backfuture.models import (
     StatusDocument,
     UpdateConnectionRequest,
 )
-from backfuture.observability import logger, metrics
+from backfuture.observability import logger, metrics, tracer
 from backfuture.storage.repository import ConnectionRecord, ConnectionRepository, iso_now
 from backfuture.storage.secrets import SecretMissing, SecretVault
 
@@ -44,6 +44,7 @@ class ConnectionService:
 
     # -- add_connection ------------------------------------------------------------------------
 
+    @tracer.capture_method(capture_response=False, capture_error=False)
     def add(self, owner: str, request: AddConnectionRequest) -> ConnectionResource:
         _check_exchange(request.exchange)
         credentials = _credentials(request.exchange, request.api_key, request.api_secret, request.passphrase)
@@ -106,6 +107,7 @@ class ConnectionService:
         logger.info("credentials replaced", extra={"connection_id": connection_id})
         return to_resource(record)
 
+    @tracer.capture_method(capture_response=False, capture_error=False)
     def update(self, owner: str, connection_id: str, request: UpdateConnectionRequest) -> ConnectionResource:
         current = self.repository.get(owner, connection_id)
         if request.markets is not None:
@@ -114,6 +116,7 @@ class ConnectionService:
         record = self.repository.update_details(current, name=request.name, markets=markets)
         return to_resource(record)
 
+    @tracer.capture_method(capture_response=False, capture_error=False)
     def delete(self, owner: str, connection_id: str) -> None:
         current = self.repository.get(owner, connection_id)
         if current.secret_arn is not None:
@@ -124,6 +127,7 @@ class ConnectionService:
 
     # -- test_connection -----------------------------------------------------------------------
 
+    @tracer.capture_method(capture_response=False, capture_error=False)
     def test(self, owner: str, connection_id: str, egress_ips: list[str]) -> StatusDocument:
         # Imported here: only test_connection pays for the HTTP and exchange code at cold start.
         from backfuture.connection_test import refusal_without_secret, run_connection_test
@@ -187,12 +191,15 @@ class ConnectionService:
 
     # -- get_status ----------------------------------------------------------------------------
 
+    @tracer.capture_method(capture_response=False, capture_error=False)
     def get(self, owner: str, connection_id: str) -> ConnectionResource:
         return to_resource(self.repository.get(owner, connection_id))
 
+    @tracer.capture_method(capture_response=False, capture_error=False)
     def list(self, owner: str) -> list[ConnectionResource]:
         return [to_resource(r) for r in self.repository.list_connections(owner)]
 
+    @tracer.capture_method(capture_response=False, capture_error=False)
     def status(self, owner: str, connection_id: str) -> StatusDocument:
         return status_document(self.repository.get(owner, connection_id))
 

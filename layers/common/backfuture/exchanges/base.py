@@ -20,9 +20,10 @@ from typing import Any, Protocol
 import httpx
 
 from backfuture.errors import Outcome, Warning_
-from backfuture.exchanges.catalog import ExchangeInfo, Market
+from backfuture.exchanges.catalog import Credentials, ExchangeInfo, Market
 
-__all__ = ["ExchangeInfo", "Market"]  # re-exported: exchange modules import everything from base
+# Re-exported: exchange modules import everything they share from base.
+__all__ = ["Credentials", "ExchangeInfo", "Market"]
 
 
 class CheckValue(StrEnum):
@@ -43,20 +44,6 @@ CHECK_NAMES = (
     "ip_whitelist",
     "balance_access",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Credentials:
-    """Decrypted key material. ``repr`` never shows it, so it cannot leak through a log or traceback."""
-
-    api_key: str
-    api_secret: str
-    passphrase: str | None = None
-
-    def __repr__(self) -> str:
-        return "Credentials(<redacted>)"
-
-    __str__ = __repr__
 
 
 class ExchangeFailure(Exception):

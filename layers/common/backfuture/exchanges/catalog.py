@@ -24,6 +24,23 @@ class Market(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Credentials:
+    """Decrypted key material. ``repr`` never shows it, so it cannot leak through a log or traceback.
+
+    Defined here rather than in ``base`` so that storage code can name it without importing HTTP.
+    """
+
+    api_key: str
+    api_secret: str
+    passphrase: str | None = None
+
+    def __repr__(self) -> str:
+        return "Credentials(<redacted>)"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True, slots=True)
 class ExchangeInfo:
     id: str
     name: str

@@ -18,7 +18,8 @@ from botocore.exceptions import ClientError
 from backfuture.aws import client
 from backfuture.config import settings
 from backfuture.errors import StorageUnavailable
-from backfuture.exchanges.base import Credentials
+from backfuture.exchanges.catalog import Credentials
+from backfuture.observability import tracer
 
 
 class SecretMissing(Exception):
@@ -63,6 +64,8 @@ class SecretVault:
             raise StorageUnavailable(_code(error)) from None
         return str(created["ARN"])
 
+    # Traced without response or error: either could carry key material.
+    @tracer.capture_method(capture_response=False, capture_error=False)
     def read(self, arn: str) -> Credentials:
         try:
             response = self._sm.get_secret_value(SecretId=arn)
@@ -75,6 +78,8 @@ class SecretVault:
         value = json.loads(response["SecretString"])
         return Credentials(value["api_key"], value["api_secret"], value.get("passphrase"))
 
+    # Traced without response or error: either could carry key material.
+    @tracer.capture_method(capture_response=False, capture_error=False)
     def destroy(self, arn: str) -> None:
         """Delete at once, without a recovery window. Already gone counts as done."""
         try:
