@@ -35,7 +35,7 @@ lint: install
 	$(UV) run ruff format --check .
 
 types: install
-	$(UV) run mypy layers/common functions simulator local tests
+	$(UV) run mypy layers/common functions simulator local tools benchmarks tests
 
 unit: install
 	$(UV) run pytest tests/unit -q
@@ -44,11 +44,12 @@ integration: install
 	$(UV) run pytest tests/integration -q
 
 infra: install
-	bash infra/check.sh
+	UV=$(UV) bash infra/check.sh
 
+# The template tests run inside infra/check.sh, after sam build.
 test: lint types
-	$(UV) run pytest -q
-	bash infra/check.sh
+	$(UV) run pytest -q --ignore=tests/infra
+	UV=$(UV) bash infra/check.sh
 
 bench: install
 	$(UV) run python -m benchmarks

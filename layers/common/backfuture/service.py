@@ -129,17 +129,27 @@ class ConnectionService:
 
     @tracer.capture_method(capture_response=False, capture_error=False)
     def test(self, owner: str, connection_id: str, egress_ips: list[str]) -> StatusDocument:
-        # Imported here: only test_connection pays for the HTTP and exchange code at cold start.
-        from backfuture.connection_test import refusal_without_secret, run_connection_test
-
-        claim = self.repository.claim_for_test(owner, connection_id, now_ms=time.time_ns() // 1_000_000)
+        claimed_at_ms = time.time_ns() // 1_000_000
+        claim = self.repository.claim_for_test(owner, connection_id, now_ms=claimed_at_ms)
         if claim.record is None:
             raise ApiError(
                 ErrorCode.TEST_COOLDOWN,
                 details={"retry_after_s": claim.retry_after_s},
                 headers={"Retry-After": str(claim.retry_after_s)},
             )
-        record = claim.record
+        try:
+            return self._test_claimed(claim.record, egress_ips)
+        except StorageUnavailable:
+            # The client is told to retry in seconds (503, Retry-After); the cooldown this claim
+            # started would refuse that retry, and a half-done refusal is only finished by one.
+            self.repository.release_test_claim(claim.record, claimed_at_ms)
+            raise
+
+    def _test_claimed(self, record: ConnectionRecord, egress_ips: list[str]) -> StatusDocument:
+        # Imported here: only test_connection pays for the HTTP and exchange code at cold start.
+        from backfuture.connection_test import refusal_without_secret, run_connection_test
+
+        connection_id = record.id
         if record.status == Status.REFUSED or record.secret_arn is None:
             # Refused earlier: only new credentials can be tested. Destroying again is a no-op, or
             # finishes a destruction that failed at the time.

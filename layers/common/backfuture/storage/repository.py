@@ -433,6 +433,23 @@ class ConnectionRepository:
             return TestClaim(retry_after_s=max(1, -(-wait_ms // 1000)))
         return TestClaim(record=ConnectionRecord.from_item(self._des(response["Attributes"])))
 
+    def release_test_claim(self, record: ConnectionRecord, claimed_at_ms: int) -> None:
+        """Undo a claim whose test could not finish (an AWS call failed), so a retry is not held off.
+
+        Best effort: when the connection was tested or deleted since, the condition fails and nothing
+        changes; when this write fails too, the cooldown only delays the retry.
+        """
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=self._key(record.owner, record.id),
+                UpdateExpression="REMOVE last_test_at_ms",
+                ConditionExpression="last_test_at_ms = :claimed",
+                ExpressionAttributeValues=self._ser({":claimed": claimed_at_ms}),
+            )
+        except ClientError:
+            pass
+
     def record_result(
         self,
         record: ConnectionRecord,
