@@ -12,7 +12,7 @@ export PYTHONPATH := $(CURDIR)/layers/common:$(CURDIR)
 UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 
-.PHONY: help install run test lint types unit integration infra bench load openapi clean
+.PHONY: help install run test lint types unit integration infra bench load openapi layer-requirements clean
 
 help:
 	@echo "make run    - the service locally: embedded AWS, exchange simulator, HTTP API on 127.0.0.1:3000"
@@ -56,6 +56,13 @@ bench: install
 
 load: install
 	$(UV) run python -m benchmarks.load
+
+layer-requirements: install
+	{ sed -n '/^#/p' layers/common/requirements.txt; $(UV) export --frozen --no-dev --no-hashes \
+	  --no-emit-project --no-header --no-annotate --no-emit-package boto3 --no-emit-package botocore \
+	  --no-emit-package s3transfer --no-emit-package urllib3 --no-emit-package python-dateutil \
+	  --no-emit-package six; } > layers/common/requirements.txt.new
+	mv layers/common/requirements.txt.new layers/common/requirements.txt
 
 openapi: install
 	$(UV) run python -m tools.openapi > docs/openapi.json

@@ -17,7 +17,6 @@ from typing import Any, Protocol
 import boto3
 from moto.server import ThreadedMotoServer
 
-from local.moto_fidelity import serialize_dynamodb
 from local.template import REGION, Intrinsic, ServiceTemplate, TemplateError, UnresolvedError
 
 TABLE_ID = "ConnectionsTable"

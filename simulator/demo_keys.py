@@ -49,7 +49,7 @@ def markdown_table() -> str:
         for key in module.DEMO_KEYS:
             lines.append(
                 f"| {key.exchange} | `{key.api_key}` | `{key.api_secret}` | "
-                f"{f'`{key.passphrase}`' if key.passphrase else '–'} | {key.markets} | `{key.outcome}` | "
+                f"{f'`{key.passphrase}`' if key.passphrase else '-'} | {key.markets} | `{key.outcome}` | "
                 f"{key.description} |"
             )
     return "\n".join(lines) + "\n"

@@ -155,9 +155,8 @@ def reset_function_services() -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    from tests.secret_guard import register
-
     from simulator import demo_key_modules
+    from tests.secret_guard import register
 
     for module in demo_key_modules():
         for demo in module.DEMO_KEYS:

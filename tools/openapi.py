@@ -44,6 +44,10 @@ def build() -> dict[str, Any]:
         for method, operation in operations.items():
             if (path, method) not in PUBLIC:
                 operation["security"] = [{"jwt": []}]
+            if "requestBody" not in operation:
+                # Powertools documents a 422 for every operation; without a body there is nothing to
+                # be invalid but the path id, and backfuture.api answers that with 404.
+                operation["responses"].pop("422", None)
     document["paths"] = dict(sorted(document["paths"].items()))
     document["components"]["schemas"] = dict(sorted(document["components"]["schemas"].items()))
     return document

@@ -29,20 +29,28 @@ def service() -> ConnectionService:
 @app.post(
     "/connections",
     responses={201: {"description": "The new connection, status untested"}}
-    | error_responses(401, 409, 413, 422, 429, 503),
+    | error_responses(401, 409, 413, 415, 422, 429, 503),
 )
 def add_connection(request: AddConnectionRequest) -> Response[ConnectionResource]:
     return Response(201, content_type="application/json", body=service().add(current_user(app), request))
 
 
-@app.put("/connections/<id>/credentials", responses=error_responses(401, 404, 409, 413, 422, 503))
+@app.put(
+    "/connections/<id>/credentials",
+    responses={200: {"description": "The connection, status untested"}}
+    | error_responses(401, 404, 409, 413, 415, 422, 503),
+)
 def replace_credentials(
     id: Annotated[str, Path(pattern=CONNECTION_ID)], request: ReplaceCredentialsRequest
 ) -> ConnectionResource:
     return service().replace_credentials(current_user(app), id, request)
 
 
-@app.patch("/connections/<id>", responses=error_responses(401, 404, 409, 413, 422, 503))
+@app.patch(
+    "/connections/<id>",
+    responses={200: {"description": "The renamed connection"}}
+    | error_responses(401, 404, 409, 413, 415, 422, 503),
+)
 def update_connection(
     id: Annotated[str, Path(pattern=CONNECTION_ID)], request: UpdateConnectionRequest
 ) -> ConnectionResource:
@@ -51,7 +59,9 @@ def update_connection(
 
 @app.delete(
     "/connections/<id>",
-    responses={204: {"description": "Deleted; its secret was destroyed"}} | error_responses(401, 404, 503),
+    # "content": {} documents the 204 as bodiless (the default would be an application/json null).
+    responses={204: {"description": "Deleted; its secret was destroyed", "content": {}}}
+    | error_responses(401, 404, 503),
 )
 def delete_connection(id: Annotated[str, Path(pattern=CONNECTION_ID)]) -> Response[None]:
     service().delete(current_user(app), id)

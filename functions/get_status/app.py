@@ -29,17 +29,26 @@ def service() -> ConnectionService:
     return ConnectionService()
 
 
-@app.get("/connections", responses=error_responses(401, 503))
+@app.get(
+    "/connections",
+    responses={200: {"description": "The caller's connections, newest first"}} | error_responses(401, 503),
+)
 def list_connections() -> ConnectionList:
     return ConnectionList(connections=service().list(current_user(app)))
 
 
-@app.get("/connections/<id>", responses=error_responses(401, 404, 503))
+@app.get(
+    "/connections/<id>", responses={200: {"description": "The connection"}} | error_responses(401, 404, 503)
+)
 def get_connection(id: Annotated[str, Path(pattern=CONNECTION_ID)]) -> ConnectionResource:
     return service().get(current_user(app), id)
 
 
-@app.get("/connections/<id>/status", responses=error_responses(401, 404, 503))
+@app.get(
+    "/connections/<id>/status",
+    responses={200: {"description": "Its status document (untested: no checks yet)"}}
+    | error_responses(401, 404, 503),
+)
 def get_connection_status(id: Annotated[str, Path(pattern=CONNECTION_ID)]) -> StatusDocument:
     return service().status(current_user(app), id)
 

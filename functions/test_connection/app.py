@@ -21,7 +21,11 @@ def service() -> ConnectionService:
     return ConnectionService()
 
 
-@app.post("/connections/<id>/test", responses=error_responses(401, 404, 409, 429, 503))
+@app.post(
+    "/connections/<id>/test",
+    responses={200: {"description": "The status document, also when the test found a problem"}}
+    | error_responses(401, 404, 409, 413, 415, 429, 503),
+)
 def test_connection(id: Annotated[str, Path(pattern=CONNECTION_ID)]) -> StatusDocument:
     return service().test(current_user(app), id, list(settings().egress_ips))
 

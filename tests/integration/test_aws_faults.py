@@ -1,6 +1,6 @@
 """AWS faults at every step of every operation: a clean 503, nothing half-written, a retry that succeeds.
 
-The matrix is operations × steps × error kinds. ``SEQUENCES`` is each operation's exact AWS call
+The matrix is operations x steps x error kinds. ``SEQUENCES`` is each operation's exact AWS call
 sequence on a happy run (``test_happy_run_makes_exactly_these_calls`` records it, so a change in the
 service's calls fails here first); every cell fails exactly one of those calls with one error kind,
 as botocore raises it once its own retries are spent.
@@ -31,6 +31,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from benchmarks.load import count_orphans as orphans_in
 from simulator.demo_keys import DemoKey
 from tests.api_client import ApiClient, ApiResponse
 from tests.faults import FaultyClient
@@ -97,7 +98,9 @@ SUCCEEDS_DESPITE_FAILURE = {("replace_credentials", 3)}
 
 
 def demo(outcome: str) -> DemoKey:
-    return next(d for d in all_demo_keys() if d.outcome == outcome and d.exchange == "mexc" and not d.warnings)
+    return next(
+        d for d in all_demo_keys() if d.outcome == outcome and d.exchange == "mexc" and not d.warnings
+    )
 
 
 # -- injection --------------------------------------------------------------------------------
@@ -162,47 +165,13 @@ class Injected:
 
 
 def count_orphans() -> Counter[str]:
-    """Everything that is half-written, by kind; an empty Counter when the stores are consistent."""
-    db, sm = boto3.client("dynamodb"), boto3.client("secretsmanager")
-    prefix = os.environ["SECRET_NAME_PREFIX"]
-    secrets = {
-        s["ARN"]
-        for page in sm.get_paginator("list_secrets").paginate()
-        for s in page["SecretList"]
-        if s["Name"].startswith(prefix)
-    }
-    items = [
-        {k: next(iter(v.values())) for k, v in item.items()}
-        for page in db.get_paginator("scan").paginate(TableName=os.environ["TABLE_NAME"])
-        for item in page["Items"]
-    ]
-    connections = {(i["PK"], i["id"]): i for i in items if i["SK"].startswith("CONN#")}
-    orphans: Counter[str] = Counter()
-    pointed_at = {c.get("secret_arn") for c in connections.values()}
-    orphans["secret_without_connection"] = len(secrets - pointed_at)
-    for connection in connections.values():
-        stored = connection.get("secret_arn") in secrets
-        if connection["status"] == "refused":
-            orphans["refused_with_secret"] += stored
-        else:
-            orphans["connection_without_secret"] += not stored
-    name_locks = {(i["PK"], i["SK"]): i for i in items if i["SK"].startswith("NAME#")}
-    key_locks = {i["PK"]: i for i in items if i["PK"].startswith("KEY#")}
-    for (pk, sk), lock in name_locks.items():
-        owner = connections.get((pk, lock["connection_id"]))
-        orphans["name_lock_without_connection"] += owner is None or f"NAME#{owner['name_key']}" != sk
-    for pk, lock in key_locks.items():
-        owner = connections.get((f"USER#{lock['owner']}", lock["connection_id"]))
-        orphans["key_lock_without_connection"] += owner is None or f"KEY#{owner['key_fingerprint']}" != pk
-    for (pk, _), connection in connections.items():
-        orphans["connection_without_name_lock"] += (pk, f"NAME#{connection['name_key']}") not in name_locks
-        orphans["connection_without_key_lock"] += f"KEY#{connection['key_fingerprint']}" not in key_locks
-    users = {i["PK"] for i in items if i["SK"] == "PROFILE"} | {pk for pk, _ in connections}
-    for user in users:
-        profile = next((i for i in items if i["PK"] == user and i["SK"] == "PROFILE"), {})
-        count = int(profile.get("connection_count", 0))
-        orphans["profile_count_mismatch"] += count != sum(1 for pk, _ in connections if pk == user)
-    return +orphans  # drops the zero counts
+    """Everything half-written in the account, by kind (the load run's check, benchmarks/load.py)."""
+    return orphans_in(
+        boto3.client("dynamodb"),
+        boto3.client("secretsmanager"),
+        os.environ["TABLE_NAME"],
+        os.environ["SECRET_NAME_PREFIX"],
+    )
 
 
 def empty_the_stores() -> None:
@@ -350,10 +319,15 @@ OPERATIONS: dict[str, Operation] = {
     "replace_credentials": Operation(
         _added, lambda api, cid: api.put(f"/connections/{cid}/credentials", ROTATED), _replaced_ok
     ),
-    "rename": Operation(_added, lambda api, cid: api.patch(f"/connections/{cid}", {"name": "Renamed"}), _renamed_ok),
+    "rename": Operation(
+        _added, lambda api, cid: api.patch(f"/connections/{cid}", {"name": "Renamed"}), _renamed_ok
+    ),
     "delete": Operation(_added, lambda api, cid: api.delete(f"/connections/{cid}"), _deleted_ok),
     "test_connected": Operation(
-        _added_and_connected, lambda api, cid: api.post(f"/connections/{cid}/test"), _tested("connected"), True
+        _added_and_connected,
+        lambda api, cid: api.post(f"/connections/{cid}/test"),
+        _tested("connected"),
+        True,
     ),
     "test_refused": Operation(
         _added_demo("withdrawal_enabled"),
@@ -387,7 +361,9 @@ def assert_clean_unavailable(response: ApiResponse) -> None:
 
 
 @pytest.mark.parametrize("name", list(OPERATIONS))
-def test_happy_run_makes_exactly_these_calls(name: str, injected: Injected, request: pytest.FixtureRequest) -> None:
+def test_happy_run_makes_exactly_these_calls(
+    name: str, injected: Injected, request: pytest.FixtureRequest
+) -> None:
     operation = OPERATIONS[name]
     if operation.needs_simulator:
         request.getfixturevalue("sim")

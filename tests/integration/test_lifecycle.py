@@ -17,7 +17,9 @@ from tests.integration.test_connections_api import KUCOIN_KEY, MEXC_KEY, MEXC_SE
 
 
 def demo(outcome: str, exchange: str = "mexc") -> DemoKey:
-    return next(d for d in all_demo_keys() if d.outcome == outcome and d.exchange == exchange and not d.warnings)
+    return next(
+        d for d in all_demo_keys() if d.outcome == outcome and d.exchange == exchange and not d.warnings
+    )
 
 
 def credentials_of(key: DemoKey) -> dict[str, Any]:
@@ -74,7 +76,9 @@ def test_a_refused_key_is_replaced_by_a_new_one(api: ApiClient, aws: dict[str, s
 def test_replacing_with_a_key_connected_elsewhere_is_refused(api: ApiClient, aws: dict[str, str]) -> None:
     first = api.post("/connections", mexc_body()).body
     second = api.post("/connections", mexc_body(name="Other", api_key="mx0vglSecondKey00002")).body
-    clash = api.put(f"/connections/{second['id']}/credentials", {"api_key": MEXC_KEY, "api_secret": MEXC_SECRET})
+    clash = api.put(
+        f"/connections/{second['id']}/credentials", {"api_key": MEXC_KEY, "api_secret": MEXC_SECRET}
+    )
     assert clash.status == 409 and clash.body["error"]["code"] == "key_already_connected"
     # nothing changed, and the secret created for the attempt is gone again
     assert api.get(f"/connections/{second['id']}").body == second
@@ -84,7 +88,9 @@ def test_replacing_with_a_key_connected_elsewhere_is_refused(api: ApiClient, aws
 
 def test_replace_credentials_validates_the_passphrase_rule(api: ApiClient) -> None:
     kucoin = api.post("/connections", kucoin_body()).body
-    missing = api.put(f"/connections/{kucoin['id']}/credentials", {"api_key": KUCOIN_KEY, "api_secret": "s" * 36})
+    missing = api.put(
+        f"/connections/{kucoin['id']}/credentials", {"api_key": KUCOIN_KEY, "api_secret": "s" * 36}
+    )
     assert missing.status == 422 and missing.body["error"]["details"]["fields"][0]["field"] == "passphrase"
 
 
@@ -178,7 +184,9 @@ def test_a_test_racing_a_delete_never_resurrects_it(api: ApiClient, aws: dict[st
     sim.config.latency_ms = 150  # the test is still at the exchange when the delete lands
     connection = add(api, demo("connected"))
     cid = connection["id"]
-    test, delete = run_together(lambda: api.post(f"/connections/{cid}/test"), lambda: api.delete(f"/connections/{cid}"))
+    test, delete = run_together(
+        lambda: api.post(f"/connections/{cid}/test"), lambda: api.delete(f"/connections/{cid}")
+    )
     assert delete.status == 204
     assert test.status in (200, 404, 409)
     assert api.get(f"/connections/{cid}").status == 404
@@ -203,8 +211,9 @@ def test_a_test_of_the_old_key_never_overwrites_the_new_keys_status(api: ApiClie
 
 def test_concurrent_renames_lose_no_update(api: ApiClient) -> None:
     connection = api.post("/connections", mexc_body(name="Start")).body
-    results = run_together(*[lambda i=i: api.patch(f"/connections/{connection['id']}", {"name": f"N{i}"})
-                             for i in range(5)])
+    results = run_together(
+        *[lambda i=i: api.patch(f"/connections/{connection['id']}", {"name": f"N{i}"}) for i in range(5)]
+    )
     winners = [r for r in results if r.status == 200]
     assert winners and all(r.status in (200, 409) for r in results)
     final = api.get(f"/connections/{connection['id']}").body["name"]
@@ -217,8 +226,11 @@ def test_concurrent_renames_lose_no_update(api: ApiClient) -> None:
 # -- injected AWS failures: nothing half-written ----------------------------------------------
 
 
-ADD_STEPS = [("secretsmanager", "get_secret_value"), ("secretsmanager", "create_secret"),
-             ("dynamodb", "transact_write_items")]
+ADD_STEPS = [
+    ("secretsmanager", "get_secret_value"),
+    ("secretsmanager", "create_secret"),
+    ("dynamodb", "transact_write_items"),
+]
 
 
 @pytest.mark.parametrize(("service", "operation"), ADD_STEPS)
@@ -238,8 +250,12 @@ def test_add_fails_cleanly_at_every_step(
 
 @pytest.mark.parametrize(
     ("service", "operation"),
-    [("dynamodb", "get_item"), ("secretsmanager", "create_secret"), ("dynamodb", "transact_write_items"),
-     ("secretsmanager", "delete_secret")],
+    [
+        ("dynamodb", "get_item"),
+        ("secretsmanager", "create_secret"),
+        ("dynamodb", "transact_write_items"),
+        ("secretsmanager", "delete_secret"),
+    ],
 )
 def test_replace_fails_cleanly_at_every_step(
     aws: dict[str, str], monkeypatch: pytest.MonkeyPatch, service: str, operation: str
@@ -260,7 +276,9 @@ def test_replace_fails_cleanly_at_every_step(
             assert api.get(f"/connections/{connection['id']}").body == connection
             assert [s["Name"].rsplit("/", 1)[1] for s in secrets] == ["v1"]
             assert api.put(f"/connections/{connection['id']}/credentials", new).status == 200
-            assert [s["Name"].rsplit("/", 1)[1] for s in connection_secrets(aws["SECRET_NAME_PREFIX"])] == ["v2"]
+            assert [s["Name"].rsplit("/", 1)[1] for s in connection_secrets(aws["SECRET_NAME_PREFIX"])] == [
+                "v2"
+            ]
 
 
 @pytest.mark.parametrize(
@@ -284,8 +302,12 @@ def test_delete_fails_cleanly_and_a_retry_finishes_it(
 
 @pytest.mark.parametrize(
     ("service", "operation", "nth"),
-    [("dynamodb", "update_item", 1), ("secretsmanager", "get_secret_value", 2),
-     ("secretsmanager", "delete_secret", 1), ("dynamodb", "update_item", 2)],
+    [
+        ("dynamodb", "update_item", 1),
+        ("secretsmanager", "get_secret_value", 2),
+        ("secretsmanager", "delete_secret", 1),
+        ("dynamodb", "update_item", 2),
+    ],
 )
 def test_refusal_fails_cleanly_at_every_step(
     aws: dict[str, str], monkeypatch: pytest.MonkeyPatch, sim: Any, service: str, operation: str, nth: int
@@ -296,7 +318,7 @@ def test_refusal_fails_cleanly_at_every_step(
         clients[service].fail(operation, nth=nth)
         first = api.post(f"/connections/{connection['id']}/test")
         assert first.status in (200, 503)
-        if first.status == 503 and operation != "delete_secret" or operation == "delete_secret":
+        if (first.status == 503 and operation != "delete_secret") or operation == "delete_secret":
             clients[service].heal()
             retry = api.post(f"/connections/{connection['id']}/test")
             assert retry.status == 200, retry.body

@@ -51,7 +51,9 @@ def test_every_log_line_names_request_user_hash_and_connection(
 
 
 def test_log_event_is_off_and_bodies_never_logged(api: ApiClient, capfd: pytest.CaptureFixture[str]) -> None:
-    api.post("/connections", {"exchange": "mexc", "name": "Canary name 7f3a", "api_key": "x" * 20,
-                              "api_secret": "y" * 32})
+    api.post(
+        "/connections",
+        {"exchange": "mexc", "name": "Canary name 7f3a", "api_key": "x" * 20, "api_secret": "y" * 32},
+    )
     out, _ = capfd.readouterr()
     assert "Canary name 7f3a" not in out

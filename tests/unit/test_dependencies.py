@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -18,8 +20,40 @@ def _pins(lines: list[str]) -> dict[str, str]:
     return pins
 
 
-def test_layer_requirements_match_project_dependencies() -> None:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+# The runtime's boto3 stack: in the project (tests run with it), not in the layer.
+RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer", "urllib3", "python-dateutil", "six"}
+
+
+def test_layer_requirements_are_the_locked_runtime_closure() -> None:
+    exported = subprocess.run(
+        [
+            _uv(),
+            "export",
+            "--frozen",
+            "--no-dev",
+            "--no-hashes",
+            "--no-emit-project",
+            "--no-header",
+            "--no-annotate",
+            *[arg for name in sorted(RUNTIME_PROVIDED) for arg in ("--no-emit-package", name)],
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
     layer = (ROOT / "layers/common/requirements.txt").read_text().splitlines()
-    assert _pins(layer) == _pins(project)
-    assert all(version for version in _pins(layer).values()), "every layer dependency is pinned"
+    assert _pins(layer) == _pins(exported), "layers/common/requirements.txt is stale: make layer-requirements"
+    assert not RUNTIME_PROVIDED & set(_pins(layer))
+
+
+def test_every_direct_dependency_is_in_the_layer_at_the_locked_version() -> None:
+    project = _pins(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
+    layer = _pins((ROOT / "layers/common/requirements.txt").read_text().splitlines())
+    assert {k: v for k, v in project.items() if k not in RUNTIME_PROVIDED}.items() <= layer.items()
+
+
+def _uv() -> str:
+    found = shutil.which("uv") or str(Path.home() / ".local/bin/uv")
+    assert Path(found).exists(), "uv is needed (make install puts it in place)"
+    return found

@@ -6,7 +6,8 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
-from backfuture.errors import Outcome, Warning_
+
+from backfuture.errors import Outcome, WarningCode
 from backfuture.exchanges.base import (
     CheckValue,
     Credentials,
@@ -17,7 +18,6 @@ from backfuture.exchanges.base import (
     server_clock,
 )
 from backfuture.exchanges.kucoin import ALLOWED_CALLS, EXCHANGE
-
 from simulator.core import Fault, Simulator
 from simulator.demo_keys import DemoKey
 from simulator.kucoin import DEMO_KEYS, KucoinVenue, venues
@@ -179,7 +179,7 @@ def test_key_without_general_cannot_read(sim: Simulator) -> None:
     assert report.permissions["read"] is False
     assert report.permissions["withdraw"] is None
     assert report.ip_whitelist is None  # key info itself was refused
-    assert Warning_.WITHDRAW_UNVERIFIABLE in report.warnings
+    assert WarningCode.WITHDRAW_UNVERIFIABLE in report.warnings
 
 
 def test_read_only_key_cannot_trade(sim: Simulator) -> None:
@@ -228,7 +228,7 @@ def test_inner_transfer_warns_but_is_not_withdrawal(sim: Simulator) -> None:
     report = probe(key("innertransfer"), SPOT)
     assert report.failure is None
     assert report.permissions["withdraw"] is False
-    assert report.warnings == [Warning_.UNNEEDED_PERMISSION]
+    assert report.warnings == [WarningCode.UNNEEDED_PERMISSION]
     assert report.ip_whitelist == []
 
 

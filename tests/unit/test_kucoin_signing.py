@@ -8,6 +8,7 @@ import hmac
 import json
 
 import pytest
+
 from backfuture.errors import Outcome
 from backfuture.exchanges.base import Credentials, ExchangeResponse
 from backfuture.exchanges.kucoin import (

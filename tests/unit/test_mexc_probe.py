@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from backfuture.errors import Outcome, Warning_
+
+from backfuture.errors import Outcome, WarningCode
 from backfuture.exchanges import mexc
 from backfuture.exchanges.base import (
     CheckValue,
@@ -19,7 +20,6 @@ from backfuture.exchanges.base import (
     new_http_client,
     server_clock,
 )
-
 from simulator.core import Simulator
 from simulator.demo_keys import platform_ips
 from simulator.mexc import DEMO_KEYS, MexcSpotVenue, venues
@@ -70,7 +70,7 @@ class Expect:
     checks: dict[str, CheckValue] | None = None
     permissions: dict[str, bool | None] | None = None
     whitelist: str = "platform"  # "platform", "first", "none", "unknown"
-    warnings: tuple[Warning_, ...] = ()
+    warnings: tuple[WarningCode, ...] = ()
     expires_in_days: int | None = None
 
 
@@ -129,13 +129,13 @@ EXPECTED: dict[str, Expect] = {
         checks={"credentials": OK, "read": OK, "trade": OK, "balance_access": OK},
         permissions={"read": True, "trade": True, "withdraw": None, "futures": None},
         whitelist="unknown",
-        warnings=(Warning_.WITHDRAW_UNVERIFIABLE,),
+        warnings=(WarningCode.WITHDRAW_UNVERIFIABLE,),
     ),
     "mx0demoFuturesUnneeded": Expect(
         SPOT,
         checks=SPOT_OK,
         permissions=CLEAN | {"futures": True},
-        warnings=(Warning_.UNNEEDED_PERMISSION,),
+        warnings=(WarningCode.UNNEEDED_PERMISSION,),
     ),
     "mx0demoInvalidKey": Expect(BOTH, Outcome.INVALID_KEY, "10072", checks={}, whitelist="unknown"),
     "mx0demoWrongSecret": Expect(BOTH, Outcome.INVALID_KEY, "700002", checks={}, whitelist="unknown"),
@@ -201,7 +201,7 @@ def test_wrong_secret_and_unknown_key_on_futures_only(sim: Simulator) -> None:
     assert wrong.failure.outcome is Outcome.INVALID_KEY
     assert unknown.failure is not None
     assert unknown.failure.outcome is Outcome.INVALID_KEY
-    assert Warning_.WITHDRAW_UNVERIFIABLE not in wrong.warnings  # the key was not judged at all
+    assert WarningCode.WITHDRAW_UNVERIFIABLE not in wrong.warnings  # the key was not judged at all
 
 
 def test_futures_only_connection_reads_the_futures_account(sim: Simulator) -> None:

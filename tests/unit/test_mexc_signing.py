@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from backfuture.errors import Outcome
 from backfuture.exchanges import mexc
 from backfuture.exchanges.base import Credentials, ExchangeFailure, ExchangeHttp, ExchangeResponse

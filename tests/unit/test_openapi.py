@@ -31,9 +31,15 @@ def test_every_contract_route_is_documented_and_private_ones_need_a_token() -> N
     spec = build()
     documented = {(path, method) for path, ops in spec["paths"].items() for method in ops}
     assert documented == {
-        ("/connections", "post"), ("/connections", "get"), ("/connections/{id}", "get"),
-        ("/connections/{id}", "patch"), ("/connections/{id}", "delete"), ("/connections/{id}/credentials", "put"),
-        ("/connections/{id}/test", "post"), ("/connections/{id}/status", "get"), ("/egress-ips", "get"),
+        ("/connections", "post"),
+        ("/connections", "get"),
+        ("/connections/{id}", "get"),
+        ("/connections/{id}", "patch"),
+        ("/connections/{id}", "delete"),
+        ("/connections/{id}/credentials", "put"),
+        ("/connections/{id}/test", "post"),
+        ("/connections/{id}/status", "get"),
+        ("/egress-ips", "get"),
         ("/exchanges", "get"),
     }
     for path, ops in spec["paths"].items():

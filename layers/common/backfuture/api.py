@@ -7,6 +7,8 @@ into a response lives here, so every route answers errors with the contract's bo
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from collections.abc import Callable
@@ -14,18 +16,25 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
 from backfuture.errors import ApiError, ErrorCode, StorageUnavailable
 from backfuture.observability import logger, user_hash
 
 # Credentials and a name fit in well under 4 KB; anything far larger is not a dashboard request.
 MAX_BODY_BYTES = 16 * 1024
+# A JSON object of a few flat fields never nests deeply; this stops a crafted body well before the
+# parser's recursion limit (which would surface as an internal error).
+MAX_JSON_DEPTH = 32
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _SUB = re.compile(r"^[A-Za-z0-9_\-:.@]{1,128}$")
 
 
 def make_app() -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True)
+    app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=strict_json)
     app.use(middlewares=[_tag_connection])
 
     @app.exception_handler(ApiError)
@@ -42,6 +51,10 @@ def make_app() -> APIGatewayHttpResolver:
         fields = [_describe(e) for e in errors]
         logger.info("request invalid", extra={"fields": [f["field"] for f in fields]})
         return _json(422, ApiError(ErrorCode.VALIDATION_ERROR, details={"fields": fields}).body())
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _media_type(_: RequestUnsupportedContentType) -> Response[Any]:
+        return _json(415, ApiError(ErrorCode.UNSUPPORTED_MEDIA_TYPE).body())
 
     @app.exception_handler(StorageUnavailable)
     def _unavailable(error: StorageUnavailable) -> Response[Any]:
@@ -72,18 +85,96 @@ def current_user(app: APIGatewayHttpResolver) -> str:
     return sub
 
 
-def oversized_body_response(event: dict[str, Any]) -> dict[str, Any] | None:
-    """413 for a body over the limit, before anything parses it (validation would read it all)."""
+def screen_request(event: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """Refuse what no route should parse, before anything parses it; returns (early answer, event).
+
+    * 413 for a body over the limit (validation would read it all);
+    * 415 for a body sent as anything but JSON: form and multipart bodies would otherwise be parsed
+      into the request models too;
+    * a base64-encoded body is decoded here, once; one that is not valid base64 of UTF-8 text is
+      replaced by text no JSON parser accepts, so it is refused exactly like any unreadable body.
+    """
     body = event.get("body")
-    if body is None or len(body) <= MAX_BODY_BYTES:
-        return None
-    logger.info("request refused", extra={"error_code": ErrorCode.PAYLOAD_TOO_LARGE.value, "status": 413})
+    if body is None:
+        return None, event
+    if len(body) > MAX_BODY_BYTES:
+        return _early(ErrorCode.PAYLOAD_TOO_LARGE), event
+    method = str(((event.get("requestContext") or {}).get("http") or {}).get("method", "")).upper()
+    headers = event.get("headers") or {}
+    if body and method in _BODY_METHODS:
+        if not _declares_json(headers):
+            return _early(ErrorCode.UNSUPPORTED_MEDIA_TYPE), event
+        # Media types are case-insensitive; the validation layer compares them as written.
+        plain = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+        event = {**event, "headers": {**plain, "content-type": "application/json"}}
+    if event.get("isBase64Encoded") and body:
+        try:
+            decoded = base64.b64decode(body, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            decoded = "\x00 undecodable body"
+        event = {**event, "body": decoded, "isBase64Encoded": False}
+    return None, event
+
+
+def _declares_json(headers: dict[str, Any]) -> bool:
+    """A missing Content-Type is read as JSON (as clients like curl --json or fetch may omit it)."""
+    declared = next((str(v) for k, v in headers.items() if k.lower() == "content-type"), "")
+    media_type = declared.split(";", 1)[0].strip().lower()
+    return media_type in ("", "application/json")
+
+
+def _early(code: ErrorCode) -> dict[str, Any]:
+    error = ApiError(code)
+    logger.info("request refused", extra={"error_code": code.value, "status": error.status})
     return {
-        "statusCode": 413,
+        "statusCode": error.status,
         "headers": {"Content-Type": "application/json"},
-        "body": json.dumps(ApiError(ErrorCode.PAYLOAD_TOO_LARGE).body()),
+        "body": json.dumps(error.body()),
         "isBase64Encoded": False,
     }
+
+
+def strict_json(text: str) -> Any:
+    """json.loads for request bodies, refusing what Python's parser would otherwise let through.
+
+    NaN and Infinity are not JSON; a repeated key is ambiguous (which ``api_secret`` did the user
+    mean?); very deep nesting and integers beyond the parser's digit limit would raise errors other
+    than ``JSONDecodeError``. All of them become the one error the validation layer reports as
+    "body is not valid JSON".
+    """
+    try:
+        value = json.loads(text, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
+    except (ValueError, RecursionError) as error:
+        if isinstance(error, json.JSONDecodeError):
+            raise
+        raise json.JSONDecodeError("invalid JSON", "", 0) from None
+    if _depth(value) > MAX_JSON_DEPTH:
+        raise json.JSONDecodeError("nested too deeply", "", 0)
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError("duplicate key")
+    return dict(pairs)
+
+
+def _depth(value: Any) -> int:
+    depth, level = 0, [value]
+    while level:
+        depth += 1
+        level = [
+            child
+            for item in level
+            if isinstance(item, (dict, list))
+            for child in (item.values() if isinstance(item, dict) else item)
+        ]
+    return depth
 
 
 def _tag_connection(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
@@ -127,6 +218,7 @@ def error_responses(*statuses: int) -> dict[int, Any]:
         404: "No such connection for this user",
         409: "Name taken, key already connected, or changed meanwhile",
         413: "Body too large",
+        415: "Body not sent as JSON",
         422: "Invalid input; details name the fields",
         429: "Connection limit reached, or a test ran moments ago",
         503: "A dependency is briefly unavailable",

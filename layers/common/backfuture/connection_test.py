@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from backfuture.errors import Outcome, Warning_, explain
+from backfuture.errors import Outcome, WarningCode, explain
 from backfuture.exchanges.base import (
     CHECK_NAMES,
     CheckValue,
@@ -31,6 +31,11 @@ from backfuture.exchanges.base import (
 )
 from backfuture.exchanges.catalog import Market, allowed_calls_for, probe_for
 from backfuture.models import STATUS_LABELS, Status
+from backfuture.observability import tracer
+
+# Exchange calls as X-Ray subsegments (host only, never the query): patched here, not at cold start,
+# so functions that never call an exchange do not import httpx (see backfuture.observability).
+tracer.patch(["httpx"])
 
 # The whole test, a clock re-sync and retry included, must end well inside the Lambda timeout
 # (20 s) and API Gateway's 30 s: per-call timeouts alone cannot bound a slow-drip answer.
@@ -125,7 +130,7 @@ def diagnose(
     report: ProbeReport, markets: frozenset[Market], egress_ips: list[str], duration_ms: int
 ) -> TestResult:
     checks: dict[str, CheckValue] = dict(report.checks)
-    warnings: list[Warning_] = list(report.warnings)
+    warnings: list[WarningCode] = list(report.warnings)
     failure = report.failure
     error: dict[str, Any] | None = None
 
@@ -149,17 +154,17 @@ def diagnose(
     if Market.FUTURES not in markets:
         checks["futures"] = CheckValue.NOT_REQUESTED
         if report.permissions.get("futures") is True:
-            warnings.append(Warning_.UNNEEDED_PERMISSION)
+            warnings.append(WarningCode.UNNEEDED_PERMISSION)
     for name in CHECK_NAMES:
         checks.setdefault(name, CheckValue.UNKNOWN if judged else CheckValue.SKIPPED)
     if judged and report.permissions.get("withdraw") is None:
-        warnings.append(Warning_.WITHDRAW_UNVERIFIABLE)
+        warnings.append(WarningCode.WITHDRAW_UNVERIFIABLE)
     if not judged:
         # Withdraw rights are judged once the key otherwise works; until then the warning is noise
         # next to the problem the user must fix first.
-        warnings = [w for w in warnings if w is not Warning_.WITHDRAW_UNVERIFIABLE]
+        warnings = [w for w in warnings if w is not WarningCode.WITHDRAW_UNVERIFIABLE]
     if report.key_expires_at is not None and report.key_expires_at - datetime.now(UTC) < KEY_EXPIRY_WARNING:
-        warnings.append(Warning_.KEY_EXPIRES_SOON)
+        warnings.append(WarningCode.KEY_EXPIRES_SOON)
 
     document: dict[str, Any] = {
         "status": status.value,
@@ -196,7 +201,7 @@ def _failure_details(failure: ExchangeFailure, egress_ips: list[str]) -> dict[st
 
 
 def _whitelist_check(
-    report: ProbeReport, failure: ExchangeFailure | None, egress_ips: list[str], warnings: list[Warning_]
+    report: ProbeReport, failure: ExchangeFailure | None, egress_ips: list[str], warnings: list[WarningCode]
 ) -> CheckValue:
     if failure is not None and failure.outcome is Outcome.IP_NOT_ALLOWED:
         return CheckValue.FAILED
@@ -204,11 +209,11 @@ def _whitelist_check(
     if whitelist is None:
         return CheckValue.UNKNOWN if failure is None else CheckValue.SKIPPED
     if not whitelist:
-        warnings.append(Warning_.IP_RESTRICTION_MISSING)
+        warnings.append(WarningCode.IP_RESTRICTION_MISSING)
         return CheckValue.MISSING
     if all(any(whitelist_entry_matches(entry, ip) for entry in whitelist) for ip in egress_ips):
         return CheckValue.OK
-    warnings.append(Warning_.IP_WHITELIST_MISMATCH)
+    warnings.append(WarningCode.IP_WHITELIST_MISMATCH)
     return CheckValue.FAILED
 
 

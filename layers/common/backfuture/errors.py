@@ -29,6 +29,7 @@ class ErrorCode(StrEnum):
     TEST_COOLDOWN = "test_cooldown"
     CONFLICT = "conflict"
     PAYLOAD_TOO_LARGE = "payload_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     SERVICE_UNAVAILABLE = "service_unavailable"
     INTERNAL_ERROR = "internal_error"
 
@@ -37,7 +38,7 @@ class Outcome(StrEnum):
     """Connection-test outcomes (the status document's ``error.code``)."""
 
     INVALID_KEY = "invalid_key"
-    INVALID_PASSPHRASE = "invalid_passphrase"
+    INVALID_PASSPHRASE = "invalid_passphrase"  # noqa: S105 - an outcome code, not a password
     NO_READ_PERMISSION = "no_read_permission"
     NO_TRADE_PERMISSION = "no_trade_permission"
     FUTURES_NOT_ENABLED = "futures_not_enabled"
@@ -50,8 +51,8 @@ class Outcome(StrEnum):
     EXCHANGE_ERROR = "exchange_error"
 
 
-class Warning_(StrEnum):
-    """Warnings a passing or failing test can carry (the trailing underscore avoids the builtin)."""
+class WarningCode(StrEnum):
+    """Warnings a passing or failing test can carry."""
 
     IP_RESTRICTION_MISSING = "ip_restriction_missing"
     IP_WHITELIST_MISMATCH = "ip_whitelist_mismatch"
@@ -123,6 +124,12 @@ REQUEST_ERRORS: dict[ErrorCode, tuple[int, Explanation]] = {
         413,
         Explanation("The request body is too large.", "Send only the documented fields."),
     ),
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE: (
+        415,
+        Explanation(
+            "The request body must be JSON.", "Send the body as JSON with Content-Type: application/json."
+        ),
+    ),
     ErrorCode.SERVICE_UNAVAILABLE: (
         503,
         Explanation(
@@ -190,32 +197,32 @@ OUTCOMES: dict[Outcome, Explanation] = {
     ),
 }
 
-WARNINGS: dict[Warning_, Explanation] = {
-    Warning_.IP_RESTRICTION_MISSING: Explanation(
+WARNINGS: dict[WarningCode, Explanation] = {
+    WarningCode.IP_RESTRICTION_MISSING: Explanation(
         "The key has no IP whitelist, so anyone who obtains it can use it from anywhere.",
         "Recommended: restrict the key to {ips}.",
     ),
-    Warning_.IP_WHITELIST_MISMATCH: Explanation(
+    WarningCode.IP_WHITELIST_MISMATCH: Explanation(
         "The key's IP whitelist lacks some of the platform's IP addresses; tests and trades from those "
         "addresses will fail.",
         "Add {ips} to the key's IP whitelist.",
     ),
-    Warning_.WITHDRAW_UNVERIFIABLE: Explanation(
+    WarningCode.WITHDRAW_UNVERIFIABLE: Explanation(
         "The exchange does not report whether this key can withdraw.",
         "Check on the exchange that withdrawal is disabled for this key.",
     ),
-    Warning_.UNNEEDED_PERMISSION: Explanation(
+    WarningCode.UNNEEDED_PERMISSION: Explanation(
         "The key has a permission this connection does not need.",
         "Disable permissions you do not use (for example futures on a spot-only connection).",
     ),
-    Warning_.KEY_EXPIRES_SOON: Explanation(
+    WarningCode.KEY_EXPIRES_SOON: Explanation(
         "The exchange reports that this key expires soon.",
         "Create a new key before it expires and replace the credentials.",
     ),
 }
 
 
-def explain(code: Outcome | Warning_, egress_ips: list[str]) -> dict[str, str]:
+def explain(code: Outcome | WarningCode, egress_ips: list[str]) -> dict[str, str]:
     """Render an outcome or warning as ``{"code", "message", "remedy"}``."""
     text = OUTCOMES[code] if isinstance(code, Outcome) else WARNINGS[code]
     ips = " and ".join(egress_ips) if egress_ips else "the platform's IP addresses"

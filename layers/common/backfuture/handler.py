@@ -7,7 +7,7 @@ from typing import Any, cast
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from backfuture.api import Handler, oversized_body_response
+from backfuture.api import Handler, screen_request
 from backfuture.observability import logger, metrics, tracer
 
 
@@ -19,7 +19,8 @@ def lambda_entry_point(app: APIGatewayHttpResolver) -> Handler:
     @tracer.capture_lambda_handler(capture_response=False, capture_error=False)
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        response: dict[str, Any] = oversized_body_response(event) or app.resolve(event, context)
+        early, event = screen_request(event)
+        response: dict[str, Any] = early or app.resolve(event, context)
         return response
 
     return cast(Handler, lambda_handler)  # Powertools' decorators are untyped

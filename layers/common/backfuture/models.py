@@ -42,16 +42,19 @@ STATUS_LABELS: dict[Status, str] = {
 
 
 def _clean_name(value: str) -> str:
-    name = value.strip()
+    # Normalised first, so that the length limit and uniqueness see the same name whether the
+    # keyboard sent "é" as one code point (NFC) or as "e" plus a combining accent (NFD, macOS).
+    name = unicodedata.normalize("NFC", value).strip()
     if not name:
         raise ValueError("must not be empty")
     if len(name) > NAME_MAX:
         raise ValueError(f"must be at most {NAME_MAX} characters")
     # Control, format and separator characters (newlines, bidi overrides, zero-width joiners) make
-    # two names look alike or break the dashboard's layout.
-    if any(unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} for ch in name):
+    # two names look alike or break the dashboard's layout. A lone surrogate (JSON allows "\ud800")
+    # is not text at all: no store can encode it.
+    if any(unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Zl", "Zp"} for ch in name):
         raise ValueError("must not contain control or invisible characters")
-    return unicodedata.normalize("NFC", name)
+    return name
 
 
 def _clean_credential(value: SecretStr, *, low: int, high: int) -> SecretStr:
@@ -63,7 +66,8 @@ def _clean_credential(value: SecretStr, *, low: int, high: int) -> SecretStr:
         raise ValueError("must not contain spaces or line breaks; copy the value again")
     if not raw.isascii() or not raw.isprintable():
         raise ValueError(
-            "must contain only plain ASCII characters (a browser translation may have altered it); copy it again"
+            "must contain only plain ASCII characters (a browser translation may have altered it); "
+            "copy it again"
         )
     if not low <= len(raw) <= high:
         raise ValueError(f"must be between {low} and {high} characters long")

@@ -14,6 +14,7 @@ import warnings
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
+
 # Defaults for local runs; the template sets POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE.
 class _CurrentStdout:
     """Writes to whatever ``sys.stdout`` is now (Lambda's stdout, or a test's or dev server's capture)."""
@@ -26,7 +27,10 @@ class _CurrentStdout:
 
 
 logger = Logger(service="connections", logger_handler=logging.StreamHandler(_CurrentStdout()))
-tracer = Tracer(service="connections")
+# Only botocore is patched at import. Powertools' default (patch_all) imports every library X-Ray can
+# trace, httpx and sqlite3 included, in every function's cold start (measured: docs/benchmarks.md);
+# connection_test patches httpx itself, so only test_connection loads it, and only when it runs a test.
+tracer = Tracer(service="connections", patch_modules=("botocore",))
 metrics = Metrics(namespace="BackFuture", service="connections")
 
 

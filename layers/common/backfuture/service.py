@@ -18,8 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from backfuture.errors import ApiError, ErrorCode, StorageUnavailable
-from backfuture.exchanges.catalog import Credentials
-from backfuture.exchanges.catalog import PLANNED, SUPPORTED, Market
+from backfuture.exchanges.catalog import PLANNED, SUPPORTED, Credentials, Market
 from backfuture.models import (
     STATUS_LABELS,
     AddConnectionRequest,

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from backfuture.errors import Outcome, Warning_
+from backfuture.errors import Outcome, WarningCode
 from backfuture.exchanges.catalog import Credentials, ExchangeInfo, Market
 
 # Re-exported: exchange modules import everything they share from base.
@@ -86,7 +86,7 @@ class ProbeReport:
     # [] = no restriction. Entries may be masked ("203.**.154"); connection_test compares what it can.
     ip_whitelist: list[str] | None = None
     failure: ExchangeFailure | None = None
-    warnings: list[Warning_] = field(default_factory=list)
+    warnings: list[WarningCode] = field(default_factory=list)
     clock_offset_ms: int | None = None
     key_expires_at: datetime | None = None
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from backfuture.errors import Outcome, Warning_
+from backfuture.errors import Outcome, WarningCode
 from backfuture.exchanges.base import (
     CheckValue,
     Credentials,
@@ -529,7 +529,7 @@ def _judge(report: ProbeReport, markets: frozenset[Market], results: _Results) -
         if isinstance(results.key_info, ExchangeFailure) and (
             _denied(results.key_info) or results.key_info.outcome == Outcome.EXCHANGE_ERROR
         ):
-            report.warnings.append(Warning_.WITHDRAW_UNVERIFIABLE)
+            report.warnings.append(WarningCode.WITHDRAW_UNVERIFIABLE)
     else:
         withdraw = bool(info.permissions & _WITHDRAW_PERMISSIONS)
         report.permissions["withdraw"] = withdraw
@@ -541,7 +541,7 @@ def _judge(report: ProbeReport, markets: frozenset[Market], results: _Results) -
             report.account["sub_name"] = info.sub_name
         # (Futures on a spot-only connection is flagged by connection_test, for every exchange.)
         if info.permissions & _UNNEEDED_PERMISSIONS:
-            report.warnings.append(Warning_.UNNEEDED_PERMISSION)
+            report.warnings.append(WarningCode.UNNEEDED_PERMISSION)
 
     report.failure = pick_failure(*found)
 

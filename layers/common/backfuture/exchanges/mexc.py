@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal
 from urllib.parse import quote
 
-from backfuture.errors import Outcome, Warning_
+from backfuture.errors import Outcome, WarningCode
 from backfuture.exchanges.base import (
     CheckValue,
     Credentials,
@@ -526,7 +526,7 @@ class MexcExchange:
 
         report.failure = pick_failure(*found.failures)
         if found.key_info_unreadable and report.failure is None:
-            report.warnings.append(Warning_.WITHDRAW_UNVERIFIABLE)
+            report.warnings.append(WarningCode.WITHDRAW_UNVERIFIABLE)
         if found.key_accepted and (report.failure is None or report.failure.check != "credentials"):
             report.checks["credentials"] = CheckValue.OK
         return report
@@ -657,7 +657,7 @@ def _apply_key_info(
     if not want_futures:
         unneeded |= any(p.startswith("CONTRACT_") and p.endswith("_WRITE") for p in permissions)
     if unneeded:
-        report.warnings.append(Warning_.UNNEEDED_PERMISSION)
+        report.warnings.append(WarningCode.UNNEEDED_PERMISSION)
 
 
 EXCHANGE: Final = MexcExchange()

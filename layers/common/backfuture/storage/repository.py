@@ -15,6 +15,7 @@ from the caller's JWT ``sub``: a connection of another user is simply not found.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -214,8 +215,12 @@ class ConnectionRepository:
                 "Update": {
                     "TableName": self._table,
                     "Key": self._ser({"PK": owner_pk, "SK": "PROFILE"}),
-                    "UpdateExpression": "SET connection_count = if_not_exists(connection_count, :zero) + :one",
-                    "ConditionExpression": "attribute_not_exists(connection_count) OR connection_count < :cap",
+                    "UpdateExpression": (
+                        "SET connection_count = if_not_exists(connection_count, :zero) + :one"
+                    ),
+                    "ConditionExpression": (
+                        "attribute_not_exists(connection_count) OR connection_count < :cap"
+                    ),
                     "ExpressionAttributeValues": self._ser({":zero": 0, ":one": 1, ":cap": cap}),
                 }
             },
@@ -244,7 +249,8 @@ class ConnectionRepository:
                     "UpdateExpression": (
                         "SET secret_arn = :arn, key_fingerprint = :fp, api_key_hint = :hint, "
                         "credentials_version = :cv, version = version + :one, #s = :untested, "
-                        "trading_ready = :false, updated_at = :now REMOVE status_doc, checked_at, last_test_at_ms"
+                        "trading_ready = :false, updated_at = :now "
+                        "REMOVE status_doc, checked_at, last_test_at_ms"
                     ),
                     "ConditionExpression": "attribute_exists(PK) AND version = :v",
                     "ExpressionAttributeNames": {"#s": "status"},
@@ -416,7 +422,8 @@ class ConnectionRepository:
                 Key=self._key(owner, connection_id),
                 UpdateExpression="SET last_test_at_ms = :now",
                 ConditionExpression=(
-                    "attribute_exists(PK) AND (attribute_not_exists(last_test_at_ms) OR last_test_at_ms <= :limit)"
+                    "attribute_exists(PK) AND "
+                    "(attribute_not_exists(last_test_at_ms) OR last_test_at_ms <= :limit)"
                 ),
                 ExpressionAttributeValues=self._ser({":now": now_ms, ":limit": now_ms - cooldown_ms}),
                 ReturnValues="ALL_NEW",
@@ -439,7 +446,7 @@ class ConnectionRepository:
         Best effort: when the connection was tested or deleted since, the condition fails and nothing
         changes; when this write fails too, the cooldown only delays the retry.
         """
-        try:
+        with contextlib.suppress(ClientError):
             self._db.update_item(
                 TableName=self._table,
                 Key=self._key(record.owner, record.id),
@@ -447,8 +454,6 @@ class ConnectionRepository:
                 ConditionExpression="last_test_at_ms = :claimed",
                 ExpressionAttributeValues=self._ser({":claimed": claimed_at_ms}),
             )
-        except ClientError:
-            pass
 
     def record_result(
         self,

@@ -1,0 +1,243 @@
+"""Cold-start import time of each handler, as a ratio to importing boto3 alone.
+
+Each import runs in a fresh interpreter (the same executable), which times exactly the module-level
+work a Lambda init does for the handler, under the conditions of the Lambda runtime:
+
+* the packages are the layer's, built by ``layers/common/Makefile`` (bytecode included) into a temporary
+  directory, run with ``-S`` and PYTHONPATH = that directory, ``layers/common`` and the repository.
+  (The dev virtualenv holds more: with click and rich installed, ``import httpx`` also loads its CLI
+  and costs three times as much. Without uv the virtualenv is used, and the report says so.)
+* the Lambda variables are set (``LAMBDA_TASK_ROOT``...), so Powertools' Tracer is active and the
+  X-Ray SDK takes its Lambda path, as deployed; outside Lambda both behave differently.
+* bytecode is cached (in a private PYTHONPYCACHEPREFIX, filled by one unmeasured run), as for the
+  runtime's own boto3.
+
+The runs of all targets are interleaved round by round, so a burst of load on the machine hits
+every target alike, and the median is taken.
+
+Two clocks are read inside the child around the ``import`` statement: wall time, and the process's
+CPU time. On an idle machine they agree within a few per cent (imports are CPU-bound once the files
+are in the page cache); on a shared machine the CPU time is the one other processes cannot inflate,
+so the verdict uses the CPU-time ratio and both are reported.
+
+``python -X importtime`` then shows which packages a handler adds beyond boto3's own imports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import median
+
+BASELINE = "boto3"
+HANDLERS = (
+    "functions.add_connection.app",
+    "functions.test_connection.app",
+    "functions.get_status.app",
+)
+TARGET_RATIO = 1.5
+
+_CHILD = """
+import json, time
+wall, cpu = time.perf_counter(), time.process_time()
+import {module}
+print(json.dumps([(time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000]))
+"""
+
+# Modules a handler must not load at import time (only the connection test needs them, on use).
+DEFERRED = ("httpx", "httpcore", "anyio", "backfuture.connection_test", "backfuture.exchanges.mexc")
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    module: str
+    wall_ms: tuple[float, ...]
+    cpu_ms: tuple[float, ...]
+    baseline_wall_ms: float
+    baseline_cpu_ms: float
+    heavy_packages: tuple[tuple[str, float], ...] = ()  # (package, ms of own import time) beyond boto3's
+    deferred_loaded: tuple[str, ...] = ()  # DEFERRED modules this handler loads at import
+
+    @property
+    def median_wall_ms(self) -> float:
+        return median(self.wall_ms)
+
+    @property
+    def median_cpu_ms(self) -> float:
+        return median(self.cpu_ms)
+
+    @property
+    def wall_ratio(self) -> float:
+        return self.median_wall_ms / self.baseline_wall_ms
+
+    @property
+    def cpu_ratio(self) -> float:
+        return self.median_cpu_ms / self.baseline_cpu_ms
+
+    @property
+    def passed(self) -> bool | None:
+        return None if self.module == BASELINE else self.cpu_ratio <= TARGET_RATIO
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class _Runtime:
+    flags: tuple[str, ...]
+    env: dict[str, str]
+    packages: str  # what the report says about where the packages came from
+
+
+def measure_cold_starts(
+    repetitions: int = 7, handlers: tuple[str, ...] = HANDLERS, breakdown: bool = True
+) -> tuple[str, list[ImportRow]]:
+    """(where the packages came from, one row per target, boto3 first)."""
+    with _lambda_like_runtime() as runtime:
+        return runtime.packages, _measure(runtime, repetitions, handlers, breakdown)
+
+
+def _measure(
+    runtime: _Runtime, repetitions: int, handlers: tuple[str, ...], breakdown: bool
+) -> list[ImportRow]:
+    targets = (BASELINE, *handlers)
+    for module in targets:
+        _time_import(runtime, module)  # compiles and caches the bytecode
+    samples: dict[str, list[tuple[float, float]]] = {module: [] for module in targets}
+    for _ in range(repetitions):
+        for module in targets:
+            samples[module].append(_time_import(runtime, module))
+    base_wall = median(wall for wall, _ in samples[BASELINE])
+    base_cpu = median(cpu for _, cpu in samples[BASELINE])
+    baseline_modules = _import_profile(runtime, BASELINE) if breakdown else {}
+    rows = []
+    for module in targets:
+        heavy: tuple[tuple[str, float], ...] = ()
+        deferred: tuple[str, ...] = ()
+        if breakdown and module != BASELINE:
+            profile = _import_profile(runtime, module)
+            heavy = _heaviest_packages(profile, baseline_modules)
+            deferred = tuple(name for name in DEFERRED if name in profile)
+        rows.append(
+            ImportRow(
+                module,
+                tuple(wall for wall, _ in samples[module]),
+                tuple(cpu for _, cpu in samples[module]),
+                base_wall,
+                base_cpu,
+                heavy,
+                deferred,
+            )
+        )
+    return rows
+
+
+@contextmanager
+def _lambda_like_runtime() -> Iterator[_Runtime]:
+    with tempfile.TemporaryDirectory(prefix="cold-start-") as tmp:
+        env = dict(os.environ)
+        for name in (
+            "POWERTOOLS_TRACE_DISABLED",
+            "PYTHONDONTWRITEBYTECODE",
+            "AWS_SAM_LOCAL",
+            "CHALICE_LOCAL",
+        ):
+            env.pop(name, None)
+        env.update(
+            {
+                "LAMBDA_TASK_ROOT": str(ROOT),
+                "AWS_LAMBDA_FUNCTION_NAME": "cold-start-benchmark",
+                "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+                "AWS_REGION": env.get("AWS_REGION", "us-east-1"),
+                "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pycache"),
+            }
+        )
+        layer, runtime = Path(tmp) / "layer", Path(tmp) / "runtime"
+        if _build_layer(layer) and _install_runtime_boto3(runtime):
+            # Lambda's order: the function code (here the repository root), the layer, the runtime.
+            env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(layer / "python"), str(runtime)])
+            yield _Runtime(("-S",), env, "the layer as layers/common/Makefile builds it, plus boto3")
+        else:
+            env["PYTHONPATH"] = f"{ROOT / 'layers' / 'common'}{os.pathsep}{ROOT}"
+            yield _Runtime((), env, "the dev virtualenv (layer build failed): more packages than the layer")
+
+
+def _build_layer(target: Path) -> bool:
+    """The layer exactly as ``sam build`` makes it (bytecode included), for this machine's platform."""
+    completed = subprocess.run(  # noqa: S603 - fixed arguments, our own Makefile
+        ["make", "-s", "-C", str(ROOT / "layers" / "common"), "build-CommonLayer",  # noqa: S607
+         f"ARTIFACTS_DIR={target}", f"PLATFORM=manylinux2014_{os.uname().machine}"],
+        capture_output=True, text=True, check=False,
+    )
+    return completed.returncode == 0
+
+
+def _install_runtime_boto3(target: Path) -> bool:
+    """boto3 as the Lambda runtime provides it (outside the layer), at the locked version."""
+    uv = shutil.which("uv")
+    if uv is None:
+        return False
+    import boto3
+
+    command = [uv, "pip", "install", "--quiet", "--target", str(target), "--python", sys.executable]
+    completed = subprocess.run(  # noqa: S603 - fixed arguments
+        [*command, f"boto3=={boto3.__version__}"], capture_output=True, text=True, check=False
+    )
+    return completed.returncode == 0
+
+
+def _time_import(runtime: _Runtime, module: str) -> tuple[float, float]:
+    completed = subprocess.run(  # noqa: S603 - our own interpreter, a fixed script
+        [sys.executable, *runtime.flags, "-c", _CHILD.format(module=module)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=runtime.env,
+    )
+    wall, cpu = json.loads(completed.stdout.strip().splitlines()[-1])
+    return float(wall), float(cpu)
+
+
+def _import_profile(runtime: _Runtime, module: str) -> dict[str, float]:
+    """Module -> its own import time in ms, from ``-X importtime``."""
+    completed = subprocess.run(  # noqa: S603 - our own interpreter, a fixed script
+        [sys.executable, *runtime.flags, "-X", "importtime", "-c", f"import {module}"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=runtime.env,
+    )
+    return parse_importtime(completed.stderr)
+
+
+def parse_importtime(text: str) -> dict[str, float]:
+    profile: dict[str, float] = {}
+    for line in text.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        self_us, _, name = line.removeprefix("import time:").split("|", 2)
+        profile[name.strip()] = int(self_us) / 1000
+    return profile
+
+
+def _heaviest_packages(
+    profile: dict[str, float], baseline: dict[str, float], top: int = 6
+) -> tuple[tuple[str, float], ...]:
+    """Own import time by top-level package (``backfuture.models`` kept apart), beyond boto3's modules."""
+    totals: dict[str, float] = {}
+    for name, ms in profile.items():
+        if name in baseline:
+            continue
+        parts = name.split(".")
+        package = ".".join(parts[:2]) if parts[0] in ("backfuture", "functions") else parts[0]
+        totals[package] = totals.get(package, 0.0) + ms
+    ranked = sorted(totals.items(), key=lambda item: item[1], reverse=True)
+    return tuple((name, round(ms, 1)) for name, ms in ranked[:top])

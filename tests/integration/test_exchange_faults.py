@@ -1,0 +1,324 @@
+"""The exchange fault matrix: every simulator fault, on each exchange's spot and futures venue.
+
+Each case starts from a connection that tested Online, breaks the exchange, tests again and checks:
+
+* the contract outcome (``exchange_unavailable``, or ``rate_limited`` with ``details.retry_after_s``
+  honouring Retry-After), with status ``unavailable`` and ``trading_ready`` left as it was;
+* the time bound: the test ends within the service's budget (a correctness bound, not a benchmark);
+* consistency: the stored status document is the one returned, and the resource agrees with it.
+
+Clock cases: the exchange's clock jumps after the offset was cached; the service re-syncs once and
+the test passes.
+
+Slow faults are shortened (per-call timeouts, the simulator's delays, and for the slow drip the
+budget itself) so the file runs in well under a minute; each case asserts against the bounds it ran with.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from backfuture import connection_test
+from backfuture.exchanges import base
+from simulator.core import Fault
+from tests.api_client import ApiClient
+from tests.conftest import InProcessAws, reset_function_services
+
+# Scheduling noise on a loaded 2-core machine; the bound itself is the service's budget.
+MARGIN_S = 1.5
+SHORT_TIMEOUT_S = 0.5
+
+
+@dataclass(frozen=True)
+class Venue:
+    exchange: str
+    market: str  # the venue the fault hits
+
+    @property
+    def name(self) -> str:
+        return f"{self.exchange}-{self.market}"
+
+
+VENUES = [
+    Venue("mexc", "spot"),
+    Venue("mexc", "futures"),
+    Venue("kucoin", "spot"),
+    Venue("kucoin", "futures"),
+]
+
+UNAVAILABLE_FAULTS = [
+    Fault.CONNECT_TIMEOUT,
+    Fault.READ_TIMEOUT,
+    Fault.RESET,
+    Fault.HTTP_500,
+    Fault.HTTP_503,
+    Fault.HTML_MAINTENANCE,
+    Fault.TRUNCATED_JSON,
+    Fault.MALFORMED_JSON,
+    Fault.SLOW_DRIP,
+]
+RATE_LIMIT_FAULTS = {Fault.RATE_LIMIT: 7, Fault.RATE_LIMIT_NO_RETRY_AFTER: None}
+TIMEOUT_FAULTS = {Fault.CONNECT_TIMEOUT, Fault.READ_TIMEOUT}
+
+
+def test_the_matrix_covers_every_simulator_fault() -> None:
+    assert set(UNAVAILABLE_FAULTS) | set(RATE_LIMIT_FAULTS) == set(Fault) - {Fault.NONE}
+
+
+# --------------------------------------------------------------------------------------------
+# Fixtures: one moto account for the module, a fresh HTTP client per case
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def module_aws() -> Iterator[None]:
+    from moto import mock_aws
+
+    from backfuture.aws import reset_clients
+    from backfuture.config import settings
+    from local.aws import create_resources
+    from local.moto_fidelity import serialize_dynamodb
+    from local.template import ServiceTemplate
+
+    serialize_dynamodb()
+    with mock_aws(), pytest.MonkeyPatch.context() as patch:
+        created = create_resources(InProcessAws(), ServiceTemplate.load())
+        patch.setenv("TABLE_NAME", created.table_name)
+        patch.setenv("KMS_KEY_ID", created.key_arn)
+        patch.setenv("FINGERPRINT_SECRET_ARN", created.fingerprint_secret_arn)
+        patch.setenv("SECRET_NAME_PREFIX", "backfuture/faults/connections/")
+        settings.cache_clear()
+        reset_clients()
+        reset_function_services()
+        yield
+        settings.cache_clear()
+        reset_clients()
+        reset_function_services()
+
+
+def _drop_http_client() -> None:
+    """Forget the thread's cached event loop and HTTP client, so the next test builds a new client
+    with the timeouts in force at that moment."""
+    state = getattr(connection_test._local, "state", None)
+    if state is not None:
+        if state.client is not None:
+            state.runner.run(state.client.aclose())
+        state.runner.close()
+    connection_test._local.__dict__.clear()
+
+
+@pytest.fixture
+def fresh_client() -> Iterator[None]:
+    _drop_http_client()
+    yield
+    _drop_http_client()
+
+
+@pytest.fixture
+def api(module_aws: None, sim: Any, fresh_client: None, request: pytest.FixtureRequest) -> ApiClient:
+    # One user per case: connections never meet the per-user cap or each other's names.
+    return ApiClient(f"faults-{zlib.crc32(request.node.nodeid.encode()):08x}")
+
+
+def demo_body(venue: Venue) -> dict[str, Any]:
+    from simulator.kucoin import DEMO_KEYS as KUCOIN
+    from simulator.mexc import DEMO_KEYS as MEXC
+
+    futures = venue.market == "futures"
+    if venue.exchange == "mexc":
+        prefix = "mx0demoConnectedFutu" if futures else "mx0demoConnectedSpot"
+        demo = next(d for d in MEXC if d.api_key.startswith(prefix))
+    else:
+        demo = next(d for d in KUCOIN if d.api_key.startswith("6500democonnected000"))
+    body: dict[str, Any] = {
+        "exchange": demo.exchange,
+        "name": f"Fault {venue.name}",
+        "api_key": demo.api_key,
+        "api_secret": demo.api_secret,
+        "markets": ["spot", "futures"] if futures else ["spot"],
+    }
+    if demo.passphrase is not None:
+        body["passphrase"] = demo.passphrase
+    return body
+
+
+@pytest.fixture
+def online(api: ApiClient, venue: Venue) -> Iterator[dict[str, Any]]:
+    """A connection of ``venue``'s exchange that has just tested Online (trading_ready true)."""
+    created = api.post("/connections", demo_body(venue))
+    assert created.status == 201, created.body
+    connection = dict(created.body)
+    first = api.post(f"/connections/{connection['id']}/test")
+    assert first.status == 200 and first.body["status"] == "connected", first.body
+    assert api.get(f"/connections/{connection['id']}").body["trading_ready"] is True
+    yield connection
+    # The demo key can be connected once only: free it for the next case.
+    assert api.delete(f"/connections/{connection['id']}").status == 204
+
+
+def run_test(api: ApiClient, connection_id: str) -> tuple[dict[str, Any], float]:
+    started = time.monotonic()
+    response = api.post(f"/connections/{connection_id}/test")
+    elapsed = time.monotonic() - started
+    assert response.status == 200, response.body
+    return dict(response.body), elapsed
+
+
+def assert_stored_consistently(api: ApiClient, connection_id: str, doc: dict[str, Any], ready: bool) -> None:
+    assert api.get(f"/connections/{connection_id}/status").body == doc
+    resource = api.get(f"/connections/{connection_id}").body
+    assert resource["status"] == doc["status"]
+    assert resource["error"] == doc["error"]
+    assert resource["trading_ready"] is ready
+
+
+# --------------------------------------------------------------------------------------------
+# The matrix
+# --------------------------------------------------------------------------------------------
+
+
+# Cold: the exchange's time call meets the fault first. Warm (offset cached): the probe's own calls
+# do. Slow faults run cold only, to keep the file short.
+CASES = [
+    pytest.param(fault, clock, id=f"{fault}-{clock}")
+    for fault in UNAVAILABLE_FAULTS + list(RATE_LIMIT_FAULTS)
+    for clock in ("cold", "warm")
+    if clock == "cold" or fault not in TIMEOUT_FAULTS | {Fault.SLOW_DRIP}
+]
+
+
+@pytest.mark.parametrize("venue", VENUES, ids=lambda v: v.name)
+@pytest.mark.parametrize(("fault", "clock"), CASES)
+def test_fault_ends_in_its_contract_outcome(
+    api: ApiClient,
+    sim: Any,
+    online: dict[str, Any],
+    venue: Venue,
+    fault: Fault,
+    clock: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    budget = connection_test.TEST_BUDGET_S
+    if fault in TIMEOUT_FAULTS:
+        # The venue holds the answer longer than the (shortened) read timeout allows.
+        monkeypatch.setattr(base, "READ_TIMEOUT_S", SHORT_TIMEOUT_S)
+        monkeypatch.setattr(base, "CONNECT_TIMEOUT_S", SHORT_TIMEOUT_S)
+        sim.config.read_timeout_delay_s = 2.0
+    if fault is Fault.SLOW_DRIP:
+        # Each byte arrives within the read timeout, so only the test's overall budget can end it.
+        budget = 2.0
+        monkeypatch.setattr(connection_test, "TEST_BUDGET_S", budget)
+    _drop_http_client()
+    if clock == "cold":
+        base.server_clock.forget()
+    sim.config.fault = fault
+    sim.config.fault_venue = venue.name
+
+    doc, elapsed = run_test(api, online["id"])
+
+    sim.config.fault = Fault.NONE
+    assert elapsed < budget + MARGIN_S, f"{fault} took {elapsed:.2f}s"
+    assert doc["duration_ms"] <= (budget + MARGIN_S) * 1000
+    assert doc["status"] == "unavailable" and doc["status_label"] == "Exchange unavailable", doc
+    if fault in RATE_LIMIT_FAULTS:
+        assert doc["error"]["code"] == "rate_limited", doc
+        retry_after = doc["error"]["details"]["retry_after_s"]
+        expected = RATE_LIMIT_FAULTS[fault]
+        assert retry_after == expected if expected is not None else retry_after > 0, doc["error"]
+    else:
+        assert doc["error"]["code"] == "exchange_unavailable", doc
+    assert doc["error"]["message"] and doc["error"]["remedy"]
+    # The key was not judged: nothing is reported failed because of the exchange's trouble.
+    assert "failed" not in doc["checks"].values(), doc["checks"]
+    assert_stored_consistently(api, online["id"], doc, ready=True)
+    # Rather than faulting a venue it does not use, a spot-only connection never touches futures.
+    if venue.market == "spot":
+        assert all(not r.venue.endswith("futures") for r in sim.requests)
+
+
+@pytest.mark.parametrize("venue", VENUES[::2], ids=lambda v: v.exchange)
+def test_recovery_after_a_fault_reports_online_again(
+    api: ApiClient, sim: Any, online: dict[str, Any], venue: Venue
+) -> None:
+    sim.config.fault = Fault.HTTP_503
+    doc, _ = run_test(api, online["id"])
+    assert doc["status"] == "unavailable"
+    sim.config.fault = Fault.NONE
+    doc, _ = run_test(api, online["id"])
+    assert doc["status"] == "connected" and doc["error"] is None, doc
+    assert_stored_consistently(api, online["id"], doc, ready=True)
+
+
+def test_unavailable_after_a_failure_keeps_trading_ready_false(
+    api: ApiClient, sim: Any, module_aws: None
+) -> None:
+    from simulator.mexc import DEMO_KEYS
+
+    demo = next(d for d in DEMO_KEYS if d.outcome == "invalid_key")
+    body = {"exchange": "mexc", "name": "Wrong key", "api_key": demo.api_key, "api_secret": demo.api_secret}
+    connection = api.post("/connections", body).body
+    failed, _ = run_test(api, connection["id"])
+    assert failed["status"] == "failed"
+    sim.config.fault = Fault.RATE_LIMIT
+    doc, _ = run_test(api, connection["id"])
+    assert doc["status"] == "unavailable" and doc["error"]["code"] == "rate_limited"
+    assert_stored_consistently(api, connection["id"], doc, ready=False)
+    api.delete(f"/connections/{connection['id']}")
+
+
+# --------------------------------------------------------------------------------------------
+# A wrong clock
+# --------------------------------------------------------------------------------------------
+
+
+def time_calls(sim: Any) -> int:
+    return sum(1 for r in sim.requests if "time" in r.path.lower())
+
+
+@pytest.mark.parametrize("venue", VENUES, ids=lambda v: v.name)
+@pytest.mark.parametrize("offset_ms", [30_000, -30_000], ids=["ahead-30s", "behind-30s"])
+def test_a_clock_jump_after_caching_resyncs_once_and_passes(
+    api: ApiClient, sim: Any, online: dict[str, Any], venue: Venue, offset_ms: int
+) -> None:
+    # The offset cached by the first test is now 30 s wrong: the exchange rejects the timestamps.
+    sim.config.clock_offset_ms = offset_ms
+    sim.requests.clear()
+    doc, elapsed = run_test(api, online["id"])
+    assert doc["status"] == "connected" and doc["error"] is None, doc
+    assert abs(doc["clock_offset_ms"] - offset_ms) < 1_000, doc["clock_offset_ms"]
+    assert elapsed < connection_test.TEST_BUDGET_S + MARGIN_S
+    # One re-sync: the time is asked for again, once per clock the venue's calls use.
+    assert 1 <= time_calls(sim) <= 2, [(r.venue, r.path) for r in sim.requests]
+    assert_stored_consistently(api, online["id"], doc, ready=True)
+
+
+@pytest.mark.parametrize("venue", [VENUES[1], VENUES[3]], ids=lambda v: v.name)
+def test_a_clock_that_keeps_moving_between_tests(
+    api: ApiClient, sim: Any, online: dict[str, Any], venue: Venue
+) -> None:
+    # Each step is beyond the exchanges' tolerance (a few seconds), so each forces a re-sync.
+    for offset_ms in (30_000, -30_000, 300_000, 0, -45_000):
+        sim.config.clock_offset_ms = offset_ms
+        doc, elapsed = run_test(api, online["id"])
+        assert doc["status"] == "connected", (offset_ms, doc)
+        assert abs(doc["clock_offset_ms"] - offset_ms) < 1_000
+        assert elapsed < connection_test.TEST_BUDGET_S + MARGIN_S
+        assert_stored_consistently(api, online["id"], doc, ready=True)
+
+
+@pytest.mark.parametrize("venue", [VENUES[0], VENUES[2]], ids=lambda v: v.exchange)
+def test_a_cold_start_with_a_wrong_clock_needs_no_retry(
+    api: ApiClient, sim: Any, online: dict[str, Any], venue: Venue
+) -> None:
+    base.server_clock.forget()
+    sim.config.clock_offset_ms = -30_000
+    sim.requests.clear()
+    doc, _ = run_test(api, online["id"])
+    assert doc["status"] == "connected", doc
+    assert time_calls(sim) == 1, [(r.venue, r.path) for r in sim.requests]
