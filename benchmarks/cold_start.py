@@ -173,9 +173,18 @@ def _lambda_like_runtime() -> Iterator[_Runtime]:
 def _build_layer(target: Path) -> bool:
     """The layer exactly as ``sam build`` makes it (bytecode included), for this machine's platform."""
     completed = subprocess.run(  # noqa: S603 - fixed arguments, our own Makefile
-        ["make", "-s", "-C", str(ROOT / "layers" / "common"), "build-CommonLayer",  # noqa: S607
-         f"ARTIFACTS_DIR={target}", f"PLATFORM=manylinux2014_{os.uname().machine}"],
-        capture_output=True, text=True, check=False,
+        [
+            "make",
+            "-s",
+            "-C",
+            str(ROOT / "layers" / "common"),
+            "build-CommonLayer",  # noqa: S607
+            f"ARTIFACTS_DIR={target}",
+            f"PLATFORM=manylinux2014_{os.uname().machine}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     return completed.returncode == 0
 
