@@ -459,9 +459,12 @@ def count_orphans(db: Any, sm: Any, table: str, prefix: str) -> Counter[str]:
     name_locks = {(i["PK"], i["SK"]): i for i in items if i["SK"].startswith("NAME#")}
     key_locks = {i["PK"]: i for i in items if i["PK"].startswith("KEY#")}
     orphans: Counter[str] = Counter()
-    orphans["secret_without_connection"] = len(
-        secrets_stored - {c.get("secret_arn") for c in connections.values()}
-    )
+    referenced = {c.get("secret_arn") for c in connections.values()}
+    remembered = {arn for c in connections.values() for arn in c.get("retired_secret_arns") or ()}
+    orphans["secret_without_connection"] = len(secrets_stored - referenced - remembered)
+    # A replaced secret that could not be destroyed, remembered on its connection for the next
+    # replacement or the delete: tracked, but still stored.
+    orphans["retired_secret_pending"] = len(secrets_stored & remembered)
     for (pk, _), connection in connections.items():
         stored = connection.get("secret_arn") in secrets_stored
         if connection["status"] == "refused":

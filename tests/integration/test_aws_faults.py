@@ -11,7 +11,8 @@ call): the service must not depend on which code comes from where.
 A few states are left on purpose by the design and are asserted exactly (``LEFT_AFTER_FAILURE``):
 
 * rotation whose DeleteSecret of the retired secret fails: the new key is in place (200), the old
-  secret stays stored, unreachable, reported by the ``RetiredSecretNotDestroyed`` metric;
+  secret stays stored, unreachable, remembered on the connection and reported by the
+  ``RetiredSecretNotDestroyed`` metric; the next replacement (the retry) or the delete destroys it;
 * delete whose table transaction fails after the secret was destroyed, and a refusal whose status
   write fails after the key was destroyed (security first): the connection item points at a
   destroyed secret until the client's retry finishes the operation;
@@ -84,15 +85,14 @@ SEQUENCES: dict[str, list[str]] = {
 
 # (operation, failed step) -> what the design leaves until the client retries; see the docstring.
 LEFT_AFTER_FAILURE: dict[tuple[str, int], dict[str, int]] = {
-    ("replace_credentials", 3): {"secret_without_connection": 1},
+    ("replace_credentials", 3): {"retired_secret_pending": 1},
     ("delete", 2): {"connection_without_secret": 1},
     ("test_refused", 2): {"connection_without_secret": 1},
     ("test_refused", 3): {"refused_with_secret": 1},
 }
-# ... and what stays after a successful retry: only the reported retired secret.
-LEFT_AFTER_RETRY: dict[tuple[str, int], dict[str, int]] = {
-    ("replace_credentials", 3): {"secret_without_connection": 1},
-}
+# ... and what stays after a successful retry: nothing (a retried replacement destroys the
+# remembered secret first).
+LEFT_AFTER_RETRY: dict[tuple[str, int], dict[str, int]] = {}
 # Cells where the failed call is not the client's problem: the operation itself succeeded.
 SUCCEEDS_DESPITE_FAILURE = {("replace_credentials", 3)}
 

@@ -268,9 +268,12 @@ def test_replace_fails_cleanly_at_every_step(
         response = api.put(f"/connections/{connection['id']}/credentials", new)
         secrets = connection_secrets(aws["SECRET_NAME_PREFIX"])
         if operation == "delete_secret":
-            # The new key is in place; the retired secret could not be destroyed and is reported.
+            # The new key is in place; the retired secret could not be destroyed: it is remembered,
+            # and deleting the connection destroys it with the current one.
             assert response.status == 200
             assert len(secrets) == 2
+            assert api.delete(f"/connections/{connection['id']}").status == 204
+            assert connection_secrets(aws["SECRET_NAME_PREFIX"]) == []
         else:
             assert response.status == 503
             assert api.get(f"/connections/{connection['id']}").body == connection

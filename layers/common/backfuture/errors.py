@@ -133,8 +133,8 @@ REQUEST_ERRORS: dict[ErrorCode, tuple[int, Explanation]] = {
     ErrorCode.SERVICE_UNAVAILABLE: (
         503,
         Explanation(
-            "The service is briefly unavailable; nothing was changed.",
-            "Retry in a few seconds.",
+            "The service is briefly unavailable.",
+            "Retry in a few seconds; a retry completes the request.",
         ),
     ),
     ErrorCode.INTERNAL_ERROR: (

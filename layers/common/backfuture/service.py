@@ -85,6 +85,10 @@ class ConnectionService:
         current = self.repository.get(owner, connection_id)
         credentials = _credentials(current.exchange, request.api_key, request.api_secret, request.passphrase)
         fingerprint = self.vault.fingerprint(credentials.api_key)
+        # Secrets an earlier replacement failed to destroy go first; the transaction below then
+        # forgets them.
+        for retired in current.retired_secret_arns:
+            self.vault.destroy(retired)
         new_arn = self.vault.store(
             connection_id=connection_id,
             credentials_version=current.credentials_version + 1,
@@ -101,7 +105,7 @@ class ConnectionService:
                 api_key_hint=key_hint(credentials.api_key),
             )
         if old_arn is not None:
-            self._destroy_retired(old_arn, connection_id)
+            self._destroy_retired(old_arn, record)
         metrics.add_metric(name="CredentialsReplaced", unit="Count", value=1)
         logger.info("credentials replaced", extra={"connection_id": connection_id})
         return to_resource(record)
@@ -118,8 +122,9 @@ class ConnectionService:
     @tracer.capture_method(capture_response=False, capture_error=False)
     def delete(self, owner: str, connection_id: str) -> None:
         current = self.repository.get(owner, connection_id)
-        if current.secret_arn is not None:
-            self.vault.destroy(current.secret_arn)
+        for arn in [current.secret_arn, *current.retired_secret_arns]:
+            if arn is not None:
+                self.vault.destroy(arn)
         self.repository.delete(current)
         metrics.add_metric(name="ConnectionsDeleted", unit="Count", value=1)
         logger.info("connection deleted", extra={"connection_id": connection_id})
@@ -214,14 +219,23 @@ class ConnectionService:
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def _destroy_retired(self, arn: str, connection_id: str) -> None:
+    def _destroy_retired(self, arn: str, record: ConnectionRecord) -> None:
+        """Destroy a replaced secret; if that fails, remember it on the connection.
+
+        The new key is already in place, so the request succeeds either way. A remembered secret is
+        destroyed by the next credential replacement or by the connection's deletion.
+        """
         try:
             self.vault.destroy(arn)
         except StorageUnavailable:
-            # The connection already points at the new secret; the old one is unreachable from the
-            # API but still stored. Alarmed on this metric; tagged with its connection for cleanup.
             metrics.add_metric(name="RetiredSecretNotDestroyed", unit="Count", value=1)
-            logger.error("retired secret not destroyed", extra={"connection_id": connection_id})
+            try:
+                self.repository.remember_retired_secret(record, arn)
+            except StorageUnavailable:
+                # Two failures in a row: the secret is tagged with its connection for the alarm's runbook.
+                logger.error(
+                    "retired secret neither destroyed nor remembered", extra={"connection_id": record.id}
+                )
 
 
 class _DestroyOnFailure:

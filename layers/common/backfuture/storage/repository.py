@@ -64,7 +64,8 @@ class ConnectionRecord:
     checked_at: str | None = None
     status_doc: str | None = None  # the last status document, as JSON text
     last_test_at_ms: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    # Replaced secrets whose destruction failed; destroyed by the next replacement or the delete.
+    retired_secret_arns: list[str] = field(default_factory=list)
 
     def to_item(self) -> dict[str, Any]:
         item: dict[str, Any] = {
@@ -115,6 +116,7 @@ class ConnectionRecord:
             checked_at=item.get("checked_at"),
             status_doc=item.get("status_doc"),
             last_test_at_ms=int(last_test) if last_test is not None else None,
+            retired_secret_arns=sorted(item.get("retired_secret_arns") or ()),
         )
 
 
@@ -250,7 +252,7 @@ class ConnectionRepository:
                         "SET secret_arn = :arn, key_fingerprint = :fp, api_key_hint = :hint, "
                         "credentials_version = :cv, version = version + :one, #s = :untested, "
                         "trading_ready = :false, updated_at = :now "
-                        "REMOVE status_doc, checked_at, last_test_at_ms"
+                        "REMOVE status_doc, checked_at, last_test_at_ms, retired_secret_arns"
                     ),
                     "ConditionExpression": "attribute_exists(PK) AND version = :v",
                     "ExpressionAttributeNames": {"#s": "status"},
@@ -300,7 +302,23 @@ class ConnectionRepository:
         current.trading_ready = False
         current.updated_at = now
         current.status_doc = current.checked_at = current.last_test_at_ms = None
+        current.retired_secret_arns = []
         return current
+
+    def remember_retired_secret(self, record: ConnectionRecord, arn: str) -> None:
+        """Note a replaced secret that could not be destroyed (see ConnectionService._destroy_retired)."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=self._key(record.owner, record.id),
+                UpdateExpression="ADD retired_secret_arns :arn SET version = version + :one",
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeValues={":arn": {"SS": [arn]}, ":one": {"N": "1"}},
+            )
+        except ClientError as error:
+            raise _unavailable(error) from None
+        record.retired_secret_arns = sorted({*record.retired_secret_arns, arn})
+        record.version += 1
 
     def update_details(
         self, current: ConnectionRecord, *, name: str | None, markets: list[str] | None
