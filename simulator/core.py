@@ -99,9 +99,12 @@ class LoggedRequest:
     at_ms: int
 
 
+_UNLOGGED_PARAMETERS = ("signature=", "accesskey=", "apikey=")
+
+
 def query_without_secrets(query: str) -> str:
-    """Strip signatures from a logged query (they are derived from a secret)."""
-    keep = [part for part in query.split("&") if not part.lower().startswith("signature=")]
+    """Strip signatures and keys from a logged query (MEXC's apiKeyInfo names the key in it)."""
+    keep = [part for part in query.split("&") if not part.lower().startswith(_UNLOGGED_PARAMETERS)]
     return "&".join(keep)
 
 

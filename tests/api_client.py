@@ -6,9 +6,12 @@ Every response is checked for leaked secrets before a test sees it.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from tests.conftest import FakeContext, api_event, response_json
@@ -37,12 +40,20 @@ class ApiResponse:
 
 
 class ApiClient:
-    def __init__(self, user: str | None = "user-a") -> None:
+    """Calls the handlers as one user. ``container`` picks a separate copy of each function module,
+    like a second warm Lambda container: concurrent tests need one each, because a Powertools
+    resolver serves one request at a time (it keeps the current event on the app object)."""
+
+    def __init__(self, user: str | None = "user-a", container: int = 0) -> None:
         self.user = user
+        self.container = container
         self.context = FakeContext()
 
     def as_user(self, user: str | None) -> ApiClient:
-        return ApiClient(user)
+        return ApiClient(user, self.container)
+
+    def in_container(self, container: int) -> ApiClient:
+        return ApiClient(self.user, container)
 
     def call(
         self,
@@ -64,8 +75,7 @@ class ApiClient:
             headers=headers,
             path_parameters=params or None,
         )
-        module = importlib.import_module(f"functions.{function}.app")
-        raw = module.lambda_handler(event, self.context)
+        raw = function_module(function, self.container).lambda_handler(event, self.context)
         assert_no_secret(json.dumps(raw), where=f"{method} {path} response")
         return ApiResponse(raw["statusCode"], response_json(raw), dict(raw.get("headers") or {}))
 
@@ -83,6 +93,31 @@ class ApiClient:
 
     def delete(self, path: str) -> ApiResponse:
         return self.call("DELETE", path)
+
+
+_CONTAINERS: dict[tuple[str, int], ModuleType] = {}
+
+
+def function_module(function: str, container: int = 0) -> ModuleType:
+    """The function's handler module; container 0 is the imported one, others are fresh copies."""
+    if container == 0:
+        return importlib.import_module(f"functions.{function}.app")
+    key = (function, container)
+    if key not in _CONTAINERS:
+        name = f"functions.{function}.app_container{container}"
+        spec = importlib.util.spec_from_file_location(
+            name, Path(__file__).parents[1] / "functions" / function / "app.py"
+        )
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _CONTAINERS[key] = module
+    return _CONTAINERS[key]
+
+
+def reset_containers() -> None:
+    for module in _CONTAINERS.values():
+        module.service.cache_clear()
 
 
 def _match(method: str, path: str) -> tuple[str, str, dict[str, str]]:

@@ -144,6 +144,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
 def reset_function_services() -> None:
     import importlib
 
+    from tests.api_client import reset_containers
+
+    reset_containers()
+
     for name in ("add_connection", "test_connection", "get_status"):
         module = importlib.import_module(f"functions.{name}.app")
         module.service.cache_clear()

@@ -174,7 +174,9 @@ def run_together(*calls: Any) -> list[Any]:
 
 def test_concurrent_adds_of_one_name_store_exactly_one(api: ApiClient, aws: dict[str, str]) -> None:
     bodies = [mexc_body(name="Same", api_key=f"mx0vglRaceKey000000{i}") for i in range(6)]
-    results = run_together(*[lambda b=b: api.post("/connections", b) for b in bodies])
+    results = run_together(
+        *[lambda i=i, b=b: api.in_container(i).post("/connections", b) for i, b in enumerate(bodies)]
+    )
     assert sorted(r.status for r in results) == [201] + [409] * 5
     assert len(api.get("/connections").body["connections"]) == 1
     assert len(connection_secrets(aws["SECRET_NAME_PREFIX"])) == 1
@@ -212,7 +214,10 @@ def test_a_test_of_the_old_key_never_overwrites_the_new_keys_status(api: ApiClie
 def test_concurrent_renames_lose_no_update(api: ApiClient) -> None:
     connection = api.post("/connections", mexc_body(name="Start")).body
     results = run_together(
-        *[lambda i=i: api.patch(f"/connections/{connection['id']}", {"name": f"N{i}"}) for i in range(5)]
+        *[
+            lambda i=i: api.in_container(i).patch(f"/connections/{connection['id']}", {"name": f"N{i}"})
+            for i in range(5)
+        ]
     )
     winners = [r for r in results if r.status == 200]
     assert winners and all(r.status in (200, 409) for r in results)
@@ -329,3 +334,33 @@ def test_refusal_fails_cleanly_at_every_step(
         assert connection_secrets(aws["SECRET_NAME_PREFIX"]) == []
         assert api.get(f"/connections/{connection['id']}/status").body["status"] == "refused"
     scan_table_for_secrets()
+
+
+def test_a_delete_racing_a_rotation_leaves_no_secret_and_no_lock(api: ApiClient, aws: dict[str, str]) -> None:
+    for round_ in range(5):
+        key = f"mx0vglRaceRotation{round_:02d}"
+        connection = api.post("/connections", mexc_body(name=f"R{round_}", api_key=key)).body
+        cid = connection["id"]
+        new_key = {"api_key": f"mx0vglRaceRotated0{round_:02d}", "api_secret": "b2" * 16}
+        rotate, delete = run_together(
+            lambda cid=cid, new_key=new_key: api.in_container(1).put(
+                f"/connections/{cid}/credentials", new_key
+            ),
+            lambda cid=cid: api.in_container(2).delete(f"/connections/{cid}"),
+        )
+        assert delete.status == 204, delete.body
+        assert rotate.status in (200, 404, 409), rotate.body
+        # Whatever the interleaving: no secret, no lock, no count left for the deleted connection.
+        assert connection_secrets(aws["SECRET_NAME_PREFIX"]) == []
+        assert [i for i in table_items() if i["SK"]["S"] != "PROFILE"] == []
+        # and both keys can be connected again
+        assert api.post("/connections", mexc_body(name="again", api_key=new_key["api_key"])).status == 201
+        api.delete(f"/connections/{api.get('/connections').body['connections'][0]['id']}")
+
+
+def test_changing_markets_keeps_a_refusal(api: ApiClient) -> None:
+    connection = add(api, demo("withdrawal_enabled"))
+    assert api.post(f"/connections/{connection['id']}/test").body["status"] == "refused"
+    changed = api.patch(f"/connections/{connection['id']}", {"markets": ["spot", "futures"]}).body
+    assert changed["status"] == "refused" and changed["markets"] == ["spot", "futures"]
+    assert api.get(f"/connections/{connection['id']}/status").body["status"] == "refused"

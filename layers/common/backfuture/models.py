@@ -84,7 +84,9 @@ ConnectionName = Annotated[
     str, AfterValidator(_clean_name), Field(description="1-64 characters, unique per user")
 ]
 Markets = Annotated[list[Market], Field(min_length=1, max_length=2), AfterValidator(_clean_markets)]
-ApiKey = Annotated[SecretStr, AfterValidator(partial(_clean_credential, low=8, high=128))]
+# 16 and up: every supported exchange's keys are longer, and the key hint (4 + 4 characters)
+# must never show a whole key.
+ApiKey = Annotated[SecretStr, AfterValidator(partial(_clean_credential, low=16, high=128))]
 ApiSecret = Annotated[SecretStr, AfterValidator(partial(_clean_credential, low=8, high=256))]
 Passphrase = Annotated[
     SecretStr,

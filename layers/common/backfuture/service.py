@@ -121,11 +121,19 @@ class ConnectionService:
 
     @tracer.capture_method(capture_response=False, capture_error=False)
     def delete(self, owner: str, connection_id: str) -> None:
-        current = self.repository.get(owner, connection_id)
-        for arn in [current.secret_arn, *current.retired_secret_arns]:
-            if arn is not None:
-                self.vault.destroy(arn)
-        self.repository.delete(current)
+        # A rotation or rename landing between the read and the delete makes the delete conflict;
+        # reading again picks up the new secret and locks, so none is left behind.
+        for attempt in range(3):
+            current = self.repository.get(owner, connection_id)
+            for arn in [current.secret_arn, *current.retired_secret_arns]:
+                if arn is not None:
+                    self.vault.destroy(arn)
+            try:
+                self.repository.delete(current)
+                break
+            except ApiError as error:
+                if error.code is not ErrorCode.CONFLICT or attempt == 2:
+                    raise
         metrics.add_metric(name="ConnectionsDeleted", unit="Count", value=1)
         logger.info("connection deleted", extra={"connection_id": connection_id})
 

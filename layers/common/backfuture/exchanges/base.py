@@ -9,6 +9,7 @@ exchange, so that an outcome means the same thing everywhere.
 from __future__ import annotations
 
 import json
+import re
 import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -46,6 +47,9 @@ CHECK_NAMES = (
 )
 
 
+_EXCHANGE_CODE = re.compile(r"[A-Za-z0-9_.-]{1,24}")
+
+
 class ExchangeFailure(Exception):
     """An exchange answer classified into a contract outcome.
 
@@ -65,7 +69,11 @@ class ExchangeFailure(Exception):
     ) -> None:
         self.outcome = outcome
         self.check = check
-        self.exchange_code = exchange_code
+        # The code reaches the client (details.exchange_code): only a short token of safe
+        # characters is kept, whatever the exchange put in that field.
+        self.exchange_code = (
+            exchange_code if exchange_code and _EXCHANGE_CODE.fullmatch(exchange_code) else None
+        )
         self.http_status = http_status
         self.retry_after_s = retry_after_s
         super().__init__(
@@ -195,8 +203,9 @@ class ExchangeHttp:
                     raw += chunk
                     if len(raw) > MAX_BODY_BYTES:
                         break
-        except (httpx.TimeoutException, httpx.TransportError) as error:
-            raise ExchangeFailure(Outcome.EXCHANGE_UNAVAILABLE, check="credentials") from error
+        except (httpx.TimeoutException, httpx.TransportError):
+            # `from None`: an httpx error holds the request, and so the signed headers.
+            raise ExchangeFailure(Outcome.EXCHANGE_UNAVAILABLE, check="credentials") from None
         return ExchangeResponse(response.status_code, response.headers, _parse_json(bytes(raw)))
 
 

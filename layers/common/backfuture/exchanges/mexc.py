@@ -117,9 +117,9 @@ def signed_spot_query(secret: str, params: Mapping[str, object], *, timestamp_ms
 @dataclass(frozen=True, slots=True)
 class SignedRequest:
     method: str
-    url: str
+    url: str = field(repr=False)  # carries the key (apiKeyInfo) and the signature
     path: str
-    headers: dict[str, str]
+    headers: dict[str, str] = field(repr=False)
     content: str | None
 
 
@@ -350,11 +350,21 @@ def classify_futures(response: ExchangeResponse, *, check: str = "futures") -> E
 # apiKeyInfo (PARTIALLY CONFIRMED: field names from one recorded live answer)
 # --------------------------------------------------------------------------------------------
 
-# Answers of apiKeyInfo that concern the request or key as a whole: every other call sees them
-# too, so they are reported. Anything else (endpoint missing, refused, unknown shape) only means
-# the key's scopes cannot be read: withdraw stays unknown and the probe goes on.
+# Answers of apiKeyInfo that are reported: those about the request or key as a whole (every other
+# call sees them too), and the exchange being down or answering oddly. apiKeyInfo is the only
+# source of withdraw rights, so a key must not pass as Online while it could not be asked: that
+# ends "unavailable", and the user tests again. Only a refusal of the endpoint itself (no
+# permission for it, or an answer without the expected fields) means the scopes cannot be read:
+# withdraw stays unknown, with a warning, and the probe goes on.
 _KEY_INFO_FAILURES_REPORTED: Final = frozenset(
-    {Outcome.INVALID_KEY, Outcome.IP_NOT_ALLOWED, Outcome.CLOCK_SKEW, Outcome.RATE_LIMITED}
+    {
+        Outcome.INVALID_KEY,
+        Outcome.IP_NOT_ALLOWED,
+        Outcome.CLOCK_SKEW,
+        Outcome.RATE_LIMITED,
+        Outcome.EXCHANGE_UNAVAILABLE,
+        Outcome.ACCOUNT_RESTRICTED,
+    }
 )
 
 _SHORT_SUFFIXES: Final = {"_R": "_READ", "_W": "_WRITE"}

@@ -339,10 +339,15 @@ class ConnectionRepository:
             values[":name"] = name
             values[":name_key"] = name_key(name)
         markets_changed = markets is not None and markets != current.markets
+        # Only new credentials clear a refusal: the refused key's secret is gone.
+        reset_status = markets_changed and current.status != "refused"
         if markets_changed:
-            sets += ["markets = :markets", "#s = :untested", "trading_ready = :false"]
+            sets.append("markets = :markets")
+            values[":markets"] = markets
+        if reset_status:
+            sets += ["#s = :untested", "trading_ready = :false"]
             names["#s"] = "status"
-            values |= {":markets": markets, ":untested": "untested", ":false": False}
+            values |= {":untested": "untested", ":false": False}
             removes += ["status_doc", "checked_at"]
         if not rename and not markets_changed:
             return current
@@ -380,25 +385,32 @@ class ConnectionRepository:
                     }
                 )
                 reasons += [ErrorCode.CONFLICT, ErrorCode.NAME_TAKEN]
+        self._transact(items, reasons)
+        if rename and name is not None:
             current.name = name
         if markets_changed and markets is not None:
             current.markets = markets
+        if reset_status:
             current.status = "untested"
             current.trading_ready = False
             current.status_doc = current.checked_at = None
-        self._transact(items, reasons)
         current.version += 1
         current.updated_at = now
         return current
 
     def delete(self, current: ConnectionRecord) -> None:
-        """Remove the connection and its locks, and give back its slot under the cap."""
+        """Remove the connection and its locks, and give back its slot under the cap.
+
+        Optimistic on ``version``: a rotation or rename that lands between the caller's read and
+        this write moved the secret or the locks, so the caller must read again (CONFLICT).
+        """
         items = [
             {
                 "Delete": {
                     "TableName": self._table,
                     "Key": self._key(current.owner, current.id),
-                    "ConditionExpression": "attribute_exists(PK)",
+                    "ConditionExpression": "attribute_exists(PK) AND version = :v",
+                    "ExpressionAttributeValues": self._ser({":v": current.version}),
                 }
             },
             {
@@ -423,9 +435,7 @@ class ConnectionRepository:
                 }
             },
         ]
-        self._transact(
-            items, [ErrorCode.NOT_FOUND, ErrorCode.CONFLICT, ErrorCode.CONFLICT, ErrorCode.CONFLICT]
-        )
+        self._transact(items, [ErrorCode.CONFLICT] * 4)
 
     def claim_for_test(self, owner: str, connection_id: str, now_ms: int) -> TestClaim:
         """Start a test: stamp it, unless another test of this connection ran within the cooldown.
@@ -482,10 +492,13 @@ class ConnectionRepository:
         status_doc: str,
         checked_at: str,
     ) -> bool:
-        """Store a test result unless the credentials changed (or the connection went) meanwhile.
+        """Store a test result unless the connection changed (or went) since the test claimed it.
 
-        Returns False when the result is stale: a test of an old key must never overwrite the
-        status of the new one, nor bring a deleted connection back.
+        Optimistic on ``version`` (which the claim does not change): new credentials, other
+        markets, a rename or another result in between make this result stale, and False is
+        returned. A test of an old key must never overwrite the status of the new one, a spot-only
+        result must not stand for a connection that now asks for futures, and a deleted connection
+        must not come back.
         """
         update = (
             "SET #s = :status, trading_ready = :ready, status_doc = :doc, checked_at = :checked, "
@@ -496,7 +509,7 @@ class ConnectionRepository:
                 TableName=self._table,
                 Key=self._key(record.owner, record.id),
                 UpdateExpression=update,
-                ConditionExpression="attribute_exists(PK) AND credentials_version = :cv",
+                ConditionExpression="attribute_exists(PK) AND version = :v",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues=self._ser(
                     {
@@ -505,7 +518,7 @@ class ConnectionRepository:
                         ":doc": status_doc,
                         ":checked": checked_at,
                         ":one": 1,
-                        ":cv": record.credentials_version,
+                        ":v": record.version,
                     }
                 ),
             )
@@ -528,7 +541,10 @@ class ConnectionRepository:
             for index, reason in enumerate(cancelled):
                 if reason.get("Code") == "ConditionalCheckFailed" and index < len(reasons):
                     raise ApiError(reasons[index]) from None
-            # Cancelled for another reason (a concurrent transaction on the same items, throttling).
+            if any(reason.get("Code") == "TransactionConflict" for reason in cancelled):
+                # Another transaction was writing the same items at that moment.
+                raise ApiError(ErrorCode.CONFLICT) from None
+            # Cancelled for another reason (throttling, a service error).
             raise StorageUnavailable("TransactionCanceled") from None
 
 
