@@ -9,8 +9,8 @@ exchange, so that an outcome means the same thing everywhere.
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field

@@ -363,28 +363,20 @@ class ConnectionRepository:
         if names:
             update["ExpressionAttributeNames"] = names
         items.append({"Update": update})
-        if rename and name is not None:
-            if name_key(name) != name_key(current.name):
-                items.append(
-                    {
-                        "Delete": {
-                            "TableName": self._table,
-                            "Key": self._ser(
-                                {"PK": user_pk(current.owner), "SK": f"NAME#{name_key(current.name)}"}
-                            ),
-                        }
+        # A case-only rename keeps its lock: the name key is the same.
+        if rename and name is not None and name_key(name) != name_key(current.name):
+            old_lock = {"PK": user_pk(current.owner), "SK": f"NAME#{name_key(current.name)}"}
+            items.append({"Delete": {"TableName": self._table, "Key": self._ser(old_lock)}})
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": self._ser(_name_lock(current.owner, name, current.id)),
+                        "ConditionExpression": "attribute_not_exists(PK)",
                     }
-                )
-                items.append(
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": self._ser(_name_lock(current.owner, name, current.id)),
-                            "ConditionExpression": "attribute_not_exists(PK)",
-                        }
-                    }
-                )
-                reasons += [ErrorCode.CONFLICT, ErrorCode.NAME_TAKEN]
+                }
+            )
+            reasons += [ErrorCode.CONFLICT, ErrorCode.NAME_TAKEN]
         self._transact(items, reasons)
         if rename and name is not None:
             current.name = name
