@@ -1,4 +1,4 @@
-"""Runs a connection test from the platform's fixed egress IPs: the only function that reads secrets."""
+"""Runs a connection test from the platform's fixed egress IPs: the only reader of connection secrets."""
 
 from __future__ import annotations
 

@@ -44,16 +44,12 @@ EXPECTED_IDENTITY_GRANTS: dict[str, set[tuple[str, str]]] = {
         ("secretsmanager:DeleteSecret", CONNECTION_SECRETS),
         ("secretsmanager:GetSecretValue", "<Ref FingerprintSecret>"),
     }
-    | {
-        (f"dynamodb:{action}", TABLE)
-        for action in ("PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem", "GetItem", "Query")
-    },
+    | {(f"dynamodb:{action}", TABLE) for action in ("PutItem", "UpdateItem", "DeleteItem", "GetItem")},
     "TestConnectionRole": _logs("TestConnectionLogGroup")
     | XRAY
     | {
         ("secretsmanager:GetSecretValue", CONNECTION_SECRETS),
         ("secretsmanager:DeleteSecret", CONNECTION_SECRETS),
-        ("dynamodb:GetItem", TABLE),
         ("dynamodb:UpdateItem", TABLE),
     },
     "GetStatusRole": _logs("GetStatusLogGroup")
@@ -378,6 +374,12 @@ def check_log_groups_and_alarms(stack: Stack) -> None:
             == [{"Name": "FunctionName", "Value": f"<Ref {function}>"}]
         }
         assert {"Errors", "Throttles"} <= metrics, f"{function}: alarms on {sorted(metrics)}"
+    api_alarms = [
+        a["Properties"]
+        for a in stack.of_type("AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("Namespace") == "AWS/ApiGateway"
+    ]
+    assert any(a["MetricName"] == "5xx" for a in api_alarms), "no alarm on the API's 5xx answers"
     api_log = stack.props("ApiAccessLogGroup", "AWS::Logs::LogGroup")
     assert int(stack.resolve(api_log.get("RetentionInDays", 0))) > 0, "the access log is kept forever"
 

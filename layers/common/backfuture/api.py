@@ -21,8 +21,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
+from backfuture.aws import TRANSIENT_ERRORS
 from backfuture.errors import ApiError, ErrorCode, StorageUnavailable
-from backfuture.observability import logger, user_hash
+from backfuture.observability import logger, metrics, user_hash
 
 # Credentials and a name fit in well under 4 KB; anything far larger is not a dashboard request.
 MAX_BODY_BYTES = 16 * 1024
@@ -58,7 +59,13 @@ def make_app() -> APIGatewayHttpResolver:
 
     @app.exception_handler(StorageUnavailable)
     def _unavailable(error: StorageUnavailable) -> Response[Any]:
-        logger.warning("dependency unavailable", extra={"aws_error": str(error)})
+        code = str(error)
+        if code in TRANSIENT_ERRORS:
+            logger.warning("dependency unavailable", extra={"aws_error": code})
+        else:
+            # Not load but a fault (permissions, a disabled key): retries will not help, people must.
+            logger.error("dependency failed", extra={"aws_error": code})
+            metrics.add_metric(name="DependencyFailures", unit="Count", value=1)
         return _json(503, ApiError(ErrorCode.SERVICE_UNAVAILABLE).body(), {"Retry-After": "2"})
 
     @app.exception_handler(Exception)

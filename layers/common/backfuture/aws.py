@@ -24,6 +24,39 @@ def client(service: str) -> Any:
     return boto3.session.Session().client(service, config=_CONFIG)
 
 
+def error_code(error: Exception) -> str:
+    """An AWS error's code (``ClientError``), or the class name of a transport error (``BotoCoreError``)."""
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", "Unknown"))
+    return type(error).__name__
+
+
+# Codes that mean "busy or briefly down": anything else is a fault for people to look at.
+TRANSIENT_ERRORS = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "ProvisionedThroughputExceededException",
+        "TransactionCanceled",
+        "TransactionInProgressException",
+        "InternalServiceError",
+        "InternalServerError",
+        "InternalFailure",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "EndpointConnectionError",
+        "ConnectTimeoutError",
+        "ReadTimeoutError",
+        "ConnectionClosedError",
+    }
+)
+
+
 def reset_clients() -> None:
     """Forget cached clients (tests switch moto on and off)."""
     client.cache_clear()

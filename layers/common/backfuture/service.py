@@ -4,9 +4,14 @@ Ordering rules (AWS calls can fail between any two steps):
 
 * add / replace credentials: create the new secret first, then commit the table transaction; if the
   transaction fails, destroy the new secret. No item ever points at a secret that was not stored.
-* delete / refuse: destroy the secret first, then change the table. A retry of a half-done delete
-  finishes it (destroying an already destroyed secret counts as done); no secret of a deleted
-  connection survives.
+  A replaced secret that cannot be destroyed is remembered on the connection and destroyed by the
+  next replacement or the delete.
+* delete: destroy the secrets first, then remove the item and its locks (optimistic on the item's
+  version, so a racing replacement cannot slip a secret past it). A retry of a half-done delete
+  finishes it (destroying an already destroyed secret counts as done).
+* refuse: write the refusal first, so trading stops on this key even if what follows fails, then
+  destroy the secret whatever the write did. A refused connection's secret is destroyed again on
+  every later test, which finishes a destruction that failed.
 """
 
 from __future__ import annotations

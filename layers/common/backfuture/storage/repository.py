@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from backfuture.aws import client
+from backfuture.aws import client, error_code
 from backfuture.config import settings
 from backfuture.errors import ApiError, ErrorCode, StorageUnavailable
 
@@ -161,7 +161,7 @@ class ConnectionRepository:
             response = self._db.get_item(
                 TableName=self._table, Key=self._key(owner, connection_id), ConsistentRead=True
             )
-        except ClientError as error:
+        except (ClientError, BotoCoreError) as error:
             raise _unavailable(error) from None
         if "Item" not in response:
             raise ApiError(ErrorCode.NOT_FOUND)
@@ -182,7 +182,7 @@ class ConnectionRepository:
                 if "LastEvaluatedKey" not in response:
                     return records
                 query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-        except ClientError as error:
+        except (ClientError, BotoCoreError) as error:
             raise _unavailable(error) from None
 
     # -- writes
@@ -315,7 +315,7 @@ class ConnectionRepository:
                 ConditionExpression="attribute_exists(PK)",
                 ExpressionAttributeValues={":arn": {"SS": [arn]}, ":one": {"N": "1"}},
             )
-        except ClientError as error:
+        except (ClientError, BotoCoreError) as error:
             raise _unavailable(error) from None
         record.retired_secret_arns = sorted({*record.retired_secret_arns, arn})
         record.version += 1
@@ -449,8 +449,8 @@ class ConnectionRepository:
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-        except ClientError as error:
-            if _code(error) != "ConditionalCheckFailedException":
+        except (ClientError, BotoCoreError) as error:
+            if error_code(error) != "ConditionalCheckFailedException":
                 raise _unavailable(error) from None
             old = error.response.get("Item")
             if not old:
@@ -514,8 +514,8 @@ class ConnectionRepository:
                     }
                 ),
             )
-        except ClientError as error:
-            if _code(error) == "ConditionalCheckFailedException":
+        except (ClientError, BotoCoreError) as error:
+            if error_code(error) == "ConditionalCheckFailedException":
                 return False
             raise _unavailable(error) from None
         return True
@@ -526,8 +526,8 @@ class ConnectionRepository:
         """Run a transaction; a failed condition becomes the ApiError listed for that item."""
         try:
             self._db.transact_write_items(TransactItems=items)
-        except ClientError as error:
-            if _code(error) != "TransactionCanceledException":
+        except (ClientError, BotoCoreError) as error:
+            if error_code(error) != "TransactionCanceledException":
                 raise _unavailable(error) from None
             cancelled = error.response.get("CancellationReasons", [])
             for index, reason in enumerate(cancelled):
@@ -559,9 +559,5 @@ def _key_lock(fingerprint: str, owner: str, connection_id: str) -> dict[str, Any
     }
 
 
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", "Unknown"))
-
-
-def _unavailable(error: ClientError) -> StorageUnavailable:
-    return StorageUnavailable(_code(error))
+def _unavailable(error: Exception) -> StorageUnavailable:
+    return StorageUnavailable(error_code(error))

@@ -13,9 +13,9 @@ import hmac
 import json
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from backfuture.aws import client
+from backfuture.aws import client, error_code
 from backfuture.config import settings
 from backfuture.errors import StorageUnavailable
 from backfuture.exchanges.catalog import Credentials
@@ -60,8 +60,8 @@ class SecretVault:
                     {"Key": "connection", "Value": connection_id},
                 ],
             )
-        except ClientError as error:
-            raise StorageUnavailable(_code(error)) from None
+        except (ClientError, BotoCoreError) as error:
+            raise StorageUnavailable(error_code(error)) from None
         return str(created["ARN"])
 
     # Traced without response or error: either could carry key material.
@@ -69,12 +69,12 @@ class SecretVault:
     def read(self, arn: str) -> Credentials:
         try:
             response = self._sm.get_secret_value(SecretId=arn)
-        except ClientError as error:
-            if _code(error) == "ResourceNotFoundException":
+        except (ClientError, BotoCoreError) as error:
+            if error_code(error) == "ResourceNotFoundException":
                 raise SecretMissing(arn) from None
             # `from None`: botocore's exception text carries nothing secret, but the chained context
             # of a failed read is never worth the risk of a traceback near key material.
-            raise StorageUnavailable(_code(error)) from None
+            raise StorageUnavailable(error_code(error)) from None
         value = json.loads(response["SecretString"])
         return Credentials(value["api_key"], value["api_secret"], value.get("passphrase"))
 
@@ -84,9 +84,9 @@ class SecretVault:
         """Delete at once, without a recovery window. Already gone counts as done."""
         try:
             self._sm.delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
-        except ClientError as error:
-            if _code(error) != "ResourceNotFoundException":
-                raise StorageUnavailable(_code(error)) from None
+        except (ClientError, BotoCoreError) as error:
+            if error_code(error) != "ResourceNotFoundException":
+                raise StorageUnavailable(error_code(error)) from None
 
     def fingerprint(self, api_key: str) -> str:
         """A keyed hash of the API key: finds a key connected twice without storing it in clear.
@@ -97,11 +97,7 @@ class SecretVault:
         if self._pepper is None:
             try:
                 response = self._sm.get_secret_value(SecretId=settings().fingerprint_secret_arn)
-            except ClientError as error:
-                raise StorageUnavailable(_code(error)) from None
+            except (ClientError, BotoCoreError) as error:
+                raise StorageUnavailable(error_code(error)) from None
             self._pepper = response["SecretString"].encode()
         return hmac.new(self._pepper, api_key.encode(), hashlib.sha256).hexdigest()
-
-
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", "Unknown"))
