@@ -129,7 +129,6 @@ EXPECTED: dict[str, Expect] = {
         checks={"credentials": OK, "read": OK, "trade": OK, "balance_access": OK},
         permissions={"read": True, "trade": True, "withdraw": None, "futures": None},
         whitelist="unknown",
-        warnings=(WarningCode.WITHDRAW_UNVERIFIABLE,),
     ),
     "mx0demoFuturesUnneeded": Expect(
         SPOT,

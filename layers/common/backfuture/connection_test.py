@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from backfuture.clock import iso_now
 from backfuture.errors import Outcome, WarningCode, explain
 from backfuture.exchanges.base import (
     CHECK_NAMES,
@@ -169,7 +170,7 @@ def diagnose(
     document: dict[str, Any] = {
         "status": status.value,
         "status_label": STATUS_LABELS[status],
-        "checked_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+        "checked_at": iso_now(),
         "duration_ms": duration_ms,
         "error": error,
         "warnings": [explain(w, egress_ips) for w in dict.fromkeys(warnings)],

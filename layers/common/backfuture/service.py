@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 from datetime import datetime
 from typing import Any
 
+from backfuture.clock import iso_now, now_ms
 from backfuture.errors import ApiError, ErrorCode, StorageUnavailable
 from backfuture.exchanges.catalog import PLANNED, SUPPORTED, Credentials, Market
 from backfuture.models import (
@@ -35,7 +35,7 @@ from backfuture.models import (
     UpdateConnectionRequest,
 )
 from backfuture.observability import logger, metrics, tracer
-from backfuture.storage.repository import ConnectionRecord, ConnectionRepository, iso_now
+from backfuture.storage.repository import ConnectionRecord, ConnectionRepository
 from backfuture.storage.secrets import SecretMissing, SecretVault
 
 
@@ -51,6 +51,7 @@ class ConnectionService:
     @tracer.capture_method(capture_response=False, capture_error=False)
     def add(self, owner: str, request: AddConnectionRequest) -> ConnectionResource:
         _check_exchange(request.exchange)
+        _check_markets(request.exchange, request.markets)
         credentials = _credentials(request.exchange, request.api_key, request.api_secret, request.passphrase)
         fingerprint = self.vault.fingerprint(credentials.api_key)
         connection_id = new_connection_id()
@@ -146,7 +147,7 @@ class ConnectionService:
 
     @tracer.capture_method(capture_response=False, capture_error=False)
     def test(self, owner: str, connection_id: str, egress_ips: list[str]) -> StatusDocument:
-        claimed_at_ms = time.time_ns() // 1_000_000
+        claimed_at_ms = now_ms()
         claim = self.repository.claim_for_test(owner, connection_id, now_ms=claimed_at_ms)
         if claim.record is None:
             raise ApiError(
@@ -290,10 +291,10 @@ def _check_exchange(exchange: str) -> None:
 
 def _check_markets(exchange: str, markets: list[Market]) -> None:
     offered = SUPPORTED[exchange].markets
-    wrong = [m.value for m in markets if m not in offered]
-    if wrong:
+    if any(m not in offered for m in markets):
+        problem = f"{SUPPORTED[exchange].name} offers {', '.join(m.value for m in offered)}"
         raise ApiError(
-            ErrorCode.VALIDATION_ERROR, details={"fields": [{"field": "markets", "problem": "not offered"}]}
+            ErrorCode.VALIDATION_ERROR, details={"fields": [{"field": "markets", "problem": problem}]}
         )
 
 
@@ -325,7 +326,7 @@ _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 def new_connection_id() -> str:
     """A ULID: 48 bits of milliseconds and 80 random bits, 26 characters, sorting by creation time."""
-    value = (time.time_ns() // 1_000_000) << 80 | secrets.randbits(80)
+    value = now_ms() << 80 | secrets.randbits(80)
     return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
 
 

@@ -20,11 +20,12 @@ from typing import Any, Protocol
 
 import httpx
 
+from backfuture.clock import now_ms
 from backfuture.errors import Outcome, WarningCode
 from backfuture.exchanges.catalog import Credentials, ExchangeInfo, Market
 
 # Re-exported: exchange modules import everything they share from base.
-__all__ = ["Credentials", "ExchangeInfo", "Market"]
+__all__ = ["Credentials", "ExchangeInfo", "Market", "now_ms"]
 
 
 class CheckValue(StrEnum):
@@ -221,10 +222,6 @@ def _parse_json(raw: bytes) -> Any:
 # --------------------------------------------------------------------------------------------
 # Clock
 # --------------------------------------------------------------------------------------------
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class ServerClock:

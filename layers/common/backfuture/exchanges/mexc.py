@@ -476,7 +476,6 @@ class _Findings:
 
     failures: list[ExchangeFailure] = field(default_factory=list)
     key_accepted: bool = False  # some signed call got past key, signature, time and IP checks
-    key_info_unreadable: bool = False  # apiKeyInfo refused or unavailable: withdraw rights unknown
 
 
 class MexcExchange:
@@ -534,9 +533,9 @@ class MexcExchange:
             _read_futures_account(answers["futures"], key_info, want_spot, report, found)
         _apply_key_info(key_info, want_spot, want_futures, report)
 
+        # An unreadable apiKeyInfo leaves permissions["withdraw"] unknown; connection_test turns that
+        # into the withdraw_unverifiable warning, the same way for every exchange.
         report.failure = pick_failure(*found.failures)
-        if found.key_info_unreadable and report.failure is None:
-            report.warnings.append(WarningCode.WITHDRAW_UNVERIFIABLE)
         if found.key_accepted and (report.failure is None or report.failure.check != "credentials"):
             report.checks["credentials"] = CheckValue.OK
         return report
@@ -554,8 +553,7 @@ def _read_key_info(answer: Result, found: _Findings) -> KeyInfo | None:
                 return key_info
     if failure is not None and failure.outcome in _KEY_INFO_FAILURES_REPORTED:
         found.failures.append(failure)
-    else:
-        found.key_info_unreadable = True
+    # Otherwise the scopes are unreadable: withdraw stays unknown (see _KEY_INFO_FAILURES_REPORTED).
     return None
 
 

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from backfuture.aws import client, error_code
+from backfuture.clock import iso_now
 from backfuture.config import settings
 from backfuture.errors import ApiError, ErrorCode, StorageUnavailable
 
@@ -37,10 +37,6 @@ def conn_sk(connection_id: str) -> str:
 
 def name_key(name: str) -> str:
     return name.casefold()
-
-
-def iso_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 @dataclass
