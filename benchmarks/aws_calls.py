@@ -187,16 +187,10 @@ def _lifecycle(counter: _CallCounter, *, warm_up: bool) -> list[CallRow]:
     return rows
 
 
-_FUNCTION_OF = {
-    ("POST", "/connections"): "add_connection",
-    ("PUT", "/connections/{id}/credentials"): "add_connection",
-    ("PATCH", "/connections/{id}"): "add_connection",
-    ("DELETE", "/connections/{id}"): "add_connection",
-    ("POST", "/connections/{id}/test"): "test_connection",
-    ("GET", "/connections"): "get_status",
-    ("GET", "/connections/{id}"): "get_status",
-    ("GET", "/connections/{id}/status"): "get_status",
-}
+def _function_of() -> dict[tuple[str, str], str]:
+    from local.template import ServiceTemplate
+
+    return ServiceTemplate.load().route_functions()
 
 
 class _Context:
@@ -241,7 +235,7 @@ def _invoke(method: str, path: str, route: str, user: str, body: Any) -> tuple[i
         event["pathParameters"] = {"id": path.split("/")[2]}
     if body is not None:
         event["body"] = json.dumps(body)
-    handler = importlib.import_module(f"functions.{_FUNCTION_OF[(method, route)]}.app").lambda_handler
+    handler = importlib.import_module(f"functions.{_function_of()[(method, route)]}.app").lambda_handler
     # The handlers log and publish metrics on stdout (as in Lambda); not part of the benchmark's output.
     with contextlib.redirect_stdout(io.StringIO()):
         response = handler(event, _Context())

@@ -277,6 +277,11 @@ class ServiceTemplate:
             )
         return specs
 
+    def route_functions(self) -> dict[tuple[str, str], str]:
+        """(method, path) -> the function's folder under functions/, for every HttpApi route."""
+        functions = self.functions()
+        return {(r.method, r.path): functions[r.function].code_dir for r in self.routes()}
+
     def routes(self) -> list[HttpRoute]:
         routes = []
         for logical_id, props in self.of_type("AWS::Serverless::Function").items():

@@ -8,28 +8,20 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from local.routes import match_route
+from local.template import ServiceTemplate
 from tests.conftest import FakeContext, api_event, response_json
 from tests.secret_guard import assert_no_secret
 
-# (method, route, function): the routes of infra/template.yaml (tests/infra checks they agree).
-ROUTES = [
-    ("POST", "/connections", "add_connection"),
-    ("PUT", "/connections/{id}/credentials", "add_connection"),
-    ("PATCH", "/connections/{id}", "add_connection"),
-    ("DELETE", "/connections/{id}", "add_connection"),
-    ("POST", "/connections/{id}/test", "test_connection"),
-    ("GET", "/connections", "get_status"),
-    ("GET", "/connections/{id}", "get_status"),
-    ("GET", "/connections/{id}/status", "get_status"),
-    ("GET", "/egress-ips", "get_status"),
-    ("GET", "/exchanges", "get_status"),
-]
+# (method, route) -> function folder: the routes of infra/template.yaml, read from it.
+FUNCTION_OF: dict[tuple[str, str], str] = ServiceTemplate.load().route_functions()
+_ROUTES = ServiceTemplate.load().routes()
+_FOLDER_OF = {route: FUNCTION_OF[(route.method, route.path)] for route in _ROUTES}
 
 
 @dataclass
@@ -121,11 +113,7 @@ def reset_containers() -> None:
 
 
 def _match(method: str, path: str) -> tuple[str, str, dict[str, str]]:
-    for route_method, route, function in ROUTES:
-        if route_method != method:
-            continue
-        pattern = "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", route) + "$"
-        found = re.match(pattern, path)
-        if found:
-            return route, function, found.groupdict()
-    raise AssertionError(f"no route for {method} {path}")
+    """The route API Gateway would pick (local.routes implements its matching rules)."""
+    found = match_route(_ROUTES, method, path)
+    assert found is not None, f"no route for {method} {path}"
+    return found.route.path, _FOLDER_OF[found.route], found.path_parameters

@@ -7,6 +7,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -109,9 +110,10 @@ class InProcessAws:
         return boto3.client(service, region_name="us-east-1")
 
 
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """A fresh moto account with the template's table, KMS key and fingerprint pepper."""
+@contextmanager
+def moto_account(**overrides: str) -> Iterator[dict[str, str]]:
+    """A fresh moto account with the template's table, KMS key and fingerprint pepper, and the
+    service configured for it (``overrides`` add or change environment variables)."""
     from moto import mock_aws
 
     from backfuture.aws import reset_clients
@@ -121,24 +123,33 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     from local.template import ServiceTemplate
 
     serialize_dynamodb()
-    with mock_aws():
+    with mock_aws(), pytest.MonkeyPatch.context() as patch:
         created = create_resources(InProcessAws(), ServiceTemplate.load())
         env = {
             "TABLE_NAME": created.table_name,
             "KMS_KEY_ID": created.key_arn,
             "FINGERPRINT_SECRET_ARN": created.fingerprint_secret_arn,
             "SECRET_NAME_PREFIX": "backfuture/test/connections/",
+            **overrides,
         }
         for name, value in env.items():
-            monkeypatch.setenv(name, value)
+            patch.setenv(name, value)
         settings.cache_clear()
         reset_clients()
         reset_function_services()
+        try:
+            yield env
+            scan_table_for_secrets()
+        finally:
+            settings.cache_clear()
+            reset_clients()
+            reset_function_services()
+
+
+@pytest.fixture
+def aws() -> Iterator[dict[str, str]]:
+    with moto_account() as env:
         yield env
-        scan_table_for_secrets()
-        settings.cache_clear()
-        reset_clients()
-        reset_function_services()
 
 
 def reset_function_services() -> None:

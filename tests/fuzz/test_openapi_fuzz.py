@@ -42,22 +42,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from tests.api_client import FUNCTION_OF
 from tests.conftest import FakeContext, InProcessAws, api_event, reset_function_services
 from tests.secret_guard import assert_no_secret
 
 SPEC = Path(__file__).parents[2] / "docs" / "openapi.json"
-FUNCTION_OF = {
-    ("POST", "/connections"): "add_connection",
-    ("PUT", "/connections/{id}/credentials"): "add_connection",
-    ("PATCH", "/connections/{id}"): "add_connection",
-    ("DELETE", "/connections/{id}"): "add_connection",
-    ("POST", "/connections/{id}/test"): "test_connection",
-    ("GET", "/connections"): "get_status",
-    ("GET", "/connections/{id}"): "get_status",
-    ("GET", "/connections/{id}/status"): "get_status",
-    ("GET", "/egress-ips"): "get_status",
-    ("GET", "/exchanges"): "get_status",
-}
 USERS = ("fuzz-user-0", "fuzz-user-1", "fuzz-user-2")
 OTHER_USER = "fuzz-other"
 SECRET_FIELDS = ("api_key", "api_secret", "passphrase")

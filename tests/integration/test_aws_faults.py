@@ -189,35 +189,12 @@ def empty_the_stores() -> None:
 
 @pytest.fixture(scope="module")
 def account() -> Iterator[dict[str, str]]:
-    """One moto account for the whole matrix (emptied between cells), with the production cooldown."""
-    from moto import mock_aws
+    """One moto account for the whole matrix (emptied between cells), with the production cooldown:
+    a failed test must not leave the cooldown behind, or the client's retry would get a 429."""
+    from tests.conftest import moto_account
 
-    from backfuture.aws import reset_clients
-    from backfuture.config import settings
-    from local.aws import create_resources
-    from local.moto_fidelity import serialize_dynamodb
-    from local.template import ServiceTemplate
-    from tests.conftest import InProcessAws, reset_function_services, scan_table_for_secrets
-
-    serialize_dynamodb()
-    with mock_aws(), pytest.MonkeyPatch.context() as patch:
-        created = create_resources(InProcessAws(), ServiceTemplate.load())
-        env = {
-            "TABLE_NAME": created.table_name,
-            "KMS_KEY_ID": created.key_arn,
-            "FINGERPRINT_SECRET_ARN": created.fingerprint_secret_arn,
-            "SECRET_NAME_PREFIX": "backfuture/test/connections/",
-            # A failed test must not leave the cooldown behind: the client's retry would get a 429.
-            "TEST_COOLDOWN_S": "10",
-        }
-        for name, value in env.items():
-            patch.setenv(name, value)
-        settings.cache_clear()
+    with moto_account(TEST_COOLDOWN_S="10") as env:
         yield env
-        scan_table_for_secrets()
-    settings.cache_clear()
-    reset_clients()
-    reset_function_services()
 
 
 @pytest.fixture(scope="module")
