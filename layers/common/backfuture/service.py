@@ -213,7 +213,9 @@ class ConnectionService:
         if not stored:
             raise ApiError(
                 ErrorCode.CONFLICT,
-                message="The connection's credentials changed or it was deleted while the test ran.",
+                message=(
+                    "The connection changed (credentials, markets or name) or was deleted while the test ran."
+                ),
             )
         return StatusDocument(connection_id=connection_id, **result.document)
 

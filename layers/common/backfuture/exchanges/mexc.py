@@ -442,11 +442,19 @@ async def _send(http: ExchangeHttp, request: SignedRequest) -> Result:
         return failure
 
 
-def _spot_time_fetcher(http: ExchangeHttp, base: str) -> Callable[[], Awaitable[int]]:
+def _time_fetcher(
+    http: ExchangeHttp,
+    url: str,
+    path: str,
+    classify: Callable[[ExchangeResponse], ExchangeFailure | None],
+    field_name: str,
+) -> Callable[[], Awaitable[int]]:
+    """Reads the server time of one host: spot answers {"serverTime": ms}, futures {"data": ms}."""
+
     async def fetch() -> int:
-        response = await http.request("GET", f"{base}{SPOT_TIME}", path=SPOT_TIME)
-        failure = classify_spot(response, denied=Outcome.EXCHANGE_ERROR)
-        server_time = response.body.get("serverTime") if isinstance(response.body, dict) else None
+        response = await http.request("GET", url, path=path)
+        failure = classify(response)
+        server_time = response.body.get(field_name) if isinstance(response.body, dict) else None
         if failure is not None:
             raise failure
         if not isinstance(server_time, int):
@@ -454,20 +462,20 @@ def _spot_time_fetcher(http: ExchangeHttp, base: str) -> Callable[[], Awaitable[
         return server_time
 
     return fetch
+
+
+def _spot_time_fetcher(http: ExchangeHttp, base: str) -> Callable[[], Awaitable[int]]:
+    return _time_fetcher(
+        http,
+        f"{base}{SPOT_TIME}",
+        SPOT_TIME,
+        lambda r: classify_spot(r, denied=Outcome.EXCHANGE_ERROR),
+        "serverTime",
+    )
 
 
 def _futures_time_fetcher(http: ExchangeHttp, base: str) -> Callable[[], Awaitable[int]]:
-    async def fetch() -> int:
-        response = await http.request("GET", f"{base}{FUTURES_PING}", path=FUTURES_PING)
-        failure = classify_futures(response)
-        server_time = response.body.get("data") if isinstance(response.body, dict) else None
-        if failure is not None:
-            raise failure
-        if not isinstance(server_time, int):
-            raise _failure(Outcome.EXCHANGE_UNAVAILABLE, response)
-        return server_time
-
-    return fetch
+    return _time_fetcher(http, f"{base}{FUTURES_PING}", FUTURES_PING, classify_futures, "data")
 
 
 @dataclass
