@@ -62,11 +62,10 @@ class CallRow:
 def count_aws_calls() -> list[CallRow]:
     from moto import mock_aws
 
-    from benchmarks.connection_speed import BASE_URL_VARIABLES
     from local.aws import create_resources
     from local.moto_fidelity import serialize_dynamodb
     from local.template import ServiceTemplate
-    from simulator import all_venues
+    from simulator import all_venues, base_url_variables
     from simulator.core import Simulator
 
     serialize_dynamodb()
@@ -78,7 +77,7 @@ def count_aws_calls() -> list[CallRow]:
                 "TABLE_NAME": created.table_name,
                 "KMS_KEY_ID": created.key_arn,
                 "FINGERPRINT_SECRET_ARN": created.fingerprint_secret_arn,
-                **{variable: sim.base_url(venue) for variable, venue in BASE_URL_VARIABLES.items()},
+                **{variable: sim.base_url(venue) for variable, venue in base_url_variables().items()},
             }
             with scoped_env(env), _fresh_container():
                 counter = _CallCounter()
@@ -102,7 +101,7 @@ def _fresh_container() -> Iterator[None]:
     """New settings, clients and service objects (they were made for other settings, if at all)."""
     from backfuture.aws import reset_clients
     from backfuture.config import settings
-    from backfuture.exchanges.base import server_clock
+    from backfuture.engine.server_clock import server_clock
 
     def reset() -> None:
         settings.cache_clear()

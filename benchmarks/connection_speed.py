@@ -31,14 +31,6 @@ if TYPE_CHECKING:
 Mode = Literal["warm", "cold"]
 TARGETS: dict[Mode, float] = {"warm": 1.5, "cold": 2.5}
 
-# Which base URL each simulator venue stands in for.
-BASE_URL_VARIABLES = {
-    "MEXC_SPOT_BASE_URL": "mexc-spot",
-    "MEXC_FUTURES_BASE_URL": "mexc-futures",
-    "KUCOIN_SPOT_BASE_URL": "kucoin-spot",
-    "KUCOIN_FUTURES_BASE_URL": "kucoin-futures",
-}
-
 
 @dataclass(frozen=True)
 class Case:
@@ -49,14 +41,17 @@ class Case:
 
 # "futures" rows ask for spot and futures (what a futures trader connects: both hosts, both clocks,
 # the most calls); "futures only" rows skip the spot calls.
-CASES = (
-    Case("mexc", "spot", ("spot",)),
-    Case("mexc", "futures (spot+futures)", ("spot", "futures")),
-    Case("mexc", "futures only", ("futures",)),
-    Case("kucoin", "spot", ("spot",)),
-    Case("kucoin", "futures (spot+futures)", ("spot", "futures")),
-    Case("kucoin", "futures only", ("futures",)),
-)
+def all_cases() -> tuple[Case, ...]:
+    """Every registered exchange, for each market it offers."""
+    from backfuture.exchanges import Market, info, supported_ids
+
+    cases: list[Case] = []
+    for exchange_id in supported_ids():
+        cases.append(Case(exchange_id, "spot", ("spot",)))
+        if Market.FUTURES in info(exchange_id).markets:
+            cases.append(Case(exchange_id, "futures (spot+futures)", ("spot", "futures")))
+            cases.append(Case(exchange_id, "futures only", ("futures",)))
+    return tuple(cases)
 
 
 @dataclass(frozen=True)
@@ -95,20 +90,20 @@ class SpeedReport:
 
 
 def measure_connection_tests(
-    repetitions: int = 15, latency_ms: int = 100, cases: tuple[Case, ...] = CASES
+    repetitions: int = 15, latency_ms: int = 100, cases: tuple[Case, ...] | None = None
 ) -> SpeedReport:
-    from simulator import all_venues
+    from simulator import all_venues, base_url_variables
     from simulator.core import Simulator
 
     sim = Simulator(all_venues())
     sim.start()
     try:
-        env = {variable: sim.base_url(venue) for variable, venue in BASE_URL_VARIABLES.items()}
+        env = {variable: sim.base_url(venue) for variable, venue in base_url_variables().items()}
         with scoped_env(env):
             sim.config.latency_ms = latency_ms
             rows = [
                 _measure(sim, case, mode, repetitions, latency_ms)
-                for case in cases
+                for case in cases or all_cases()
                 for mode in ("warm", "cold")
             ]
     finally:
@@ -117,7 +112,7 @@ def measure_connection_tests(
 
 
 def _measure(sim: Simulator, case: Case, mode: Mode, repetitions: int, latency_ms: int) -> SpeedRow:
-    from backfuture.exchanges.base import server_clock
+    from backfuture.engine.server_clock import server_clock
 
     run = _connected_test(case)
     samples: list[float] = []
@@ -142,8 +137,7 @@ def _measure(sim: Simulator, case: Case, mode: Mode, repetitions: int, latency_m
 def _connected_test(case: Case) -> Callable[[], float]:
     """One timed connection test with the case's demo key; fails loudly if it does not connect."""
     from backfuture.connection_test import run_connection_test
-    from backfuture.exchanges.base import Credentials
-    from backfuture.exchanges.catalog import Market
+    from backfuture.exchanges import Credentials, Market
     from simulator.demo_keys import platform_ips
 
     demo = demo_key(case.exchange)

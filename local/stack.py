@@ -31,19 +31,14 @@ from local.aws import (
 )
 from local.functions import FunctionRunner, HandlerLoader, ensure_import_paths, import_handler
 from local.template import DEFAULT_TEMPLATE, REGION, FunctionSpec, ServiceTemplate, UnresolvedError
-from simulator import all_venues
+from simulator import all_venues, base_url_variables
 from simulator.core import Simulator, Venue
 
 DEFAULT_EGRESS_IPS = "203.0.113.10,203.0.113.11"
 SECRET_NAME_PREFIX = "backfuture/local/connections/"  # noqa: S105 - a name prefix
 
 # Exchange base URL variable -> simulator venue.
-VENUE_URL_VARS = {
-    "MEXC_SPOT_BASE_URL": "mexc-spot",
-    "MEXC_FUTURES_BASE_URL": "mexc-futures",
-    "KUCOIN_SPOT_BASE_URL": "kucoin-spot",
-    "KUCOIN_FUTURES_BASE_URL": "kucoin-futures",
-}
+VENUE_URL_VARS = base_url_variables()
 # Settings a developer may set in the shell; their values win over the local defaults.
 USER_SETTINGS = ("EGRESS_IPS", "MAX_CONNECTIONS_PER_USER", "TEST_COOLDOWN_S", *VENUE_URL_VARS)
 SETTING_DEFAULTS = {"MAX_CONNECTIONS_PER_USER": "20", "TEST_COOLDOWN_S": "10"}

@@ -22,3 +22,15 @@ def all_venues() -> list[Venue]:
     for module in demo_key_modules():
         venues.extend(module.venues())
     return venues
+
+
+def base_url_variables() -> dict[str, str]:
+    """Each supported exchange host's base-URL variable -> the simulator venue that stands in for it
+    (venue ``<exchange id>-<host name>``), read from the service's registry."""
+    from backfuture.exchanges import exchange, supported_ids
+
+    return {
+        host.env_var: f"{exchange_id}-{host.name}"
+        for exchange_id in supported_ids()
+        for host in exchange(exchange_id).hosts
+    }

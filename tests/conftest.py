@@ -205,22 +205,15 @@ def scan_table_for_secrets() -> int:
 # The exchange simulator, once per session, with the service's base URLs pointed at it.
 # --------------------------------------------------------------------------------------------
 
-BASE_URL_VARIABLES = {
-    "MEXC_SPOT_BASE_URL": "mexc-spot",
-    "MEXC_FUTURES_BASE_URL": "mexc-futures",
-    "KUCOIN_SPOT_BASE_URL": "kucoin-spot",
-    "KUCOIN_FUTURES_BASE_URL": "kucoin-futures",
-}
-
 
 @pytest.fixture(scope="session")
 def simulator() -> Iterator[Any]:
-    from simulator import all_venues
+    from simulator import all_venues, base_url_variables
     from simulator.core import Simulator
 
     sim = Simulator(all_venues()).start()
     with pytest.MonkeyPatch.context() as patch:
-        for variable, venue in BASE_URL_VARIABLES.items():
+        for variable, venue in base_url_variables().items():
             patch.setenv(variable, sim.base_url(venue))
         yield sim
     sim.stop()
@@ -229,9 +222,11 @@ def simulator() -> Iterator[Any]:
 @pytest.fixture
 def sim(simulator: Any) -> Iterator[Any]:
     """The session's simulator, reset (config, request log) and with no cached clock offsets."""
-    from backfuture.exchanges.base import server_clock
+    from backfuture.engine.probe import forget_cached_answers
+    from backfuture.engine.server_clock import server_clock
 
     simulator.reset()
     server_clock.forget()
+    forget_cached_answers()
     yield simulator
     simulator.reset()

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from backfuture.api import CONNECTION_ID, current_user, error_responses, make_app
 from backfuture.config import settings
-from backfuture.exchanges.catalog import PLANNED, SUPPORTED
+from backfuture.exchanges import info, planned, supported_ids
 from backfuture.handler import lambda_entry_point
 from backfuture.models import (
     ConnectionList,
@@ -60,17 +60,17 @@ def egress_ips() -> EgressIps:
 
 @app.get("/exchanges")
 def exchanges() -> ExchangeList:
-    listed = [(info, True) for info in SUPPORTED.values()] + [(info, False) for info in PLANNED.values()]
+    listed = [(info(id), True) for id in supported_ids()] + [(p, False) for p in planned().values()]
     return ExchangeList(
         exchanges=[
             ExchangeDescription(
-                id=info.id,
-                name=info.name,
+                id=described.id,
+                name=described.name,
                 supported=supported,
-                needs_passphrase=info.needs_passphrase,
-                markets=list(info.markets),
+                needs_passphrase=described.needs_passphrase,
+                markets=list(described.markets),
             )
-            for info, supported in listed
+            for described, supported in listed
         ]
     )
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from benchmarks.aws_calls import GOALS, count_aws_calls
 from benchmarks.cold_start import BASELINE, HANDLERS, measure_cold_starts, parse_importtime
-from benchmarks.connection_speed import CASES, measure_connection_tests
+from benchmarks.connection_speed import all_cases, measure_connection_tests
 from benchmarks.layer_size import measure_layer_size
 from benchmarks.report import Results, render_markdown, render_text
 
@@ -16,7 +16,7 @@ def test_connection_speed_measures_every_case_warm_and_cold() -> None:
     report = measure_connection_tests(repetitions=1, latency_ms=0)
 
     assert [(row.case, row.mode) for row in report.rows] == [
-        (case, mode) for case in CASES for mode in ("warm", "cold")
+        (case, mode) for case in all_cases() for mode in ("warm", "cold")
     ]
     for row in report.rows:
         assert len(row.samples_ms) == 1 and row.median_ms > 0 and row.p90_ms > 0
@@ -24,7 +24,7 @@ def test_connection_speed_measures_every_case_warm_and_cold() -> None:
         assert row.ratio is None and row.passed is None  # no latency simulated: no verdict
     cold = {row.case: row.exchange_calls for row in report.rows if row.mode == "cold"}
     warm = {row.case: row.exchange_calls for row in report.rows if row.mode == "warm"}
-    assert all(cold[case] > warm[case] for case in CASES)  # cold runs fetch the server time
+    assert all(cold[case] > warm[case] for case in all_cases())  # cold runs fetch the server time
 
 
 def test_cold_start_times_boto3_and_each_handler() -> None:
@@ -72,7 +72,7 @@ def test_layer_size_sums_files_per_package(tmp_path: Path) -> None:
 
 def test_report_renders_every_row(tmp_path: Path) -> None:
     results = Results(
-        speed=measure_connection_tests(repetitions=1, latency_ms=0, cases=CASES[:1]),
+        speed=measure_connection_tests(repetitions=1, latency_ms=0, cases=all_cases()[:1]),
         layer=measure_layer_size(_tiny_layer(tmp_path)),
     )
     text = render_text(results)

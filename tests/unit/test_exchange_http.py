@@ -9,8 +9,6 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
-from backfuture.errors import Outcome
 from backfuture.exchanges.base import (
     MAX_BODY_BYTES,
     ExchangeFailure,
@@ -18,6 +16,8 @@ from backfuture.exchanges.base import (
     ExchangeResponse,
     new_http_client,
 )
+
+from backfuture.errors import Outcome
 
 
 class _Handler(BaseHTTPRequestHandler):

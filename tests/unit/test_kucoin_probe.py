@@ -6,8 +6,6 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
-
-from backfuture.errors import Outcome, WarningCode
 from backfuture.exchanges.base import (
     CheckValue,
     Credentials,
@@ -17,6 +15,8 @@ from backfuture.exchanges.base import (
     new_http_client,
     server_clock,
 )
+
+from backfuture.errors import Outcome, WarningCode
 from backfuture.exchanges.kucoin import ALLOWED_CALLS, EXCHANGE
 from simulator.core import Fault, Simulator
 from simulator.demo_keys import DemoKey

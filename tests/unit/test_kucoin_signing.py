@@ -8,9 +8,9 @@ import hmac
 import json
 
 import pytest
+from backfuture.exchanges.base import Credentials, ExchangeResponse
 
 from backfuture.errors import Outcome
-from backfuture.exchanges.base import Credentials, ExchangeResponse
 from backfuture.exchanges.kucoin import (
     KEY_VERSION,
     classify,

@@ -8,9 +8,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
-from backfuture.errors import Outcome, WarningCode
-from backfuture.exchanges import mexc
 from backfuture.exchanges.base import (
     CheckValue,
     Credentials,
@@ -20,6 +17,9 @@ from backfuture.exchanges.base import (
     new_http_client,
     server_clock,
 )
+
+from backfuture.errors import Outcome, WarningCode
+from backfuture.exchanges import mexc
 from simulator.core import Simulator
 from simulator.demo_keys import platform_ips
 from simulator.mexc import DEMO_KEYS, MexcSpotVenue, venues

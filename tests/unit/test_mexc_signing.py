@@ -10,10 +10,10 @@ from typing import Any
 
 import httpx
 import pytest
+from backfuture.exchanges.base import Credentials, ExchangeFailure, ExchangeHttp, ExchangeResponse
 
 from backfuture.errors import Outcome
 from backfuture.exchanges import mexc
-from backfuture.exchanges.base import Credentials, ExchangeFailure, ExchangeHttp, ExchangeResponse
 
 # [MX-DOC] "SIGNED Endpoint Examples for POST /api/v3/order"
 DOC_KEY = "mx0aBYs33eIilxBWC5"

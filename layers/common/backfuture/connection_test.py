@@ -19,18 +19,11 @@ from typing import Any
 import httpx
 
 from backfuture.clock import iso_now
+from backfuture.engine.http import ExchangeHttp, new_http_client
+from backfuture.engine.probe import probe
+from backfuture.engine.report import CHECK_NAMES, CheckValue, ExchangeFailure, ProbeReport
 from backfuture.errors import Outcome, WarningCode, explain
-from backfuture.exchanges.base import (
-    CHECK_NAMES,
-    CheckValue,
-    Credentials,
-    ExchangeFailure,
-    ExchangeHttp,
-    ProbeReport,
-    new_http_client,
-    server_clock,
-)
-from backfuture.exchanges.catalog import Market, allowed_calls_for, probe_for
+from backfuture.exchanges import Credentials, Market, exchange
 from backfuture.models import STATUS_LABELS, Status
 from backfuture.observability import tracer
 
@@ -61,7 +54,7 @@ def run_connection_test(
     exchange_id: str, credentials: Credentials, markets: frozenset[Market], egress_ips: list[str]
 ) -> TestResult:
     started = time.monotonic()
-    report = _runner().run(_probe_with_clock_retry(exchange_id, credentials, markets))
+    report = _runner().run(_probe_within_budget(exchange_id, credentials, markets))
     duration_ms = int((time.monotonic() - started) * 1000)
     return diagnose(report, markets, egress_ips, duration_ms)
 
@@ -94,32 +87,19 @@ def _runner() -> _LoopState:
     return state
 
 
-async def _probe_with_clock_retry(
+async def _probe_within_budget(
     exchange_id: str, credentials: Credentials, markets: frozenset[Market]
 ) -> ProbeReport:
     state = _runner()
     if state.client is None:
         state.client = new_http_client()
-    http = ExchangeHttp(state.client, allowed_calls_for(exchange_id))
-    probe = probe_for(exchange_id)
+    spec = exchange(exchange_id)
+    http = ExchangeHttp(state.client, spec.allowed_endpoints())
     try:
         async with asyncio.timeout(TEST_BUDGET_S):
-            report = await _probe_once(probe.probe(http, credentials, markets))
-            if report.failure is not None and report.failure.outcome is Outcome.CLOCK_SKEW:
-                # Our clock or the cached offset drifted: measure the exchange's clock again, once.
-                server_clock.forget()
-                report = await _probe_once(probe.probe(http, credentials, markets))
-            return report
+            return await probe(spec, http, credentials, markets)
     except TimeoutError:
         return ProbeReport(failure=ExchangeFailure(Outcome.EXCHANGE_UNAVAILABLE))
-
-
-async def _probe_once(call: Any) -> ProbeReport:
-    try:
-        report: ProbeReport = await call
-    except ExchangeFailure as failure:
-        report = ProbeReport(failure=failure)
-    return report
 
 
 # --------------------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ class Outcome(StrEnum):
     INVALID_PASSPHRASE = "invalid_passphrase"  # noqa: S105 - an outcome code, not a password
     NO_READ_PERMISSION = "no_read_permission"
     NO_TRADE_PERMISSION = "no_trade_permission"
+    FUTURES_API_UNAVAILABLE = "futures_api_unavailable"
     FUTURES_NOT_ENABLED = "futures_not_enabled"
     WITHDRAWAL_ENABLED = "withdrawal_enabled"
     IP_NOT_ALLOWED = "ip_not_allowed"
@@ -161,6 +162,11 @@ OUTCOMES: dict[Outcome, Explanation] = {
     Outcome.NO_TRADE_PERMISSION: Explanation(
         "Trading permission is disabled for this key.",
         "Enable trading permission for the key, but keep withdrawal disabled.",
+    ),
+    Outcome.FUTURES_API_UNAVAILABLE: Explanation(
+        "Futures were requested, but the exchange does not accept futures orders through its API at "
+        "the moment; no change to the key can fix this.",
+        "Connect this key for spot only, or trade futures on another exchange.",
     ),
     Outcome.FUTURES_NOT_ENABLED: Explanation(
         "Futures were requested, but this key or account has no futures access.",

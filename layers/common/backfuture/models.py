@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from backfuture.exchanges.catalog import Market
+from backfuture.exchanges import Market
 
 NAME_MAX = 64
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from backfuture.clock import iso_now, now_ms
 from backfuture.errors import ApiError, ErrorCode, StorageUnavailable
-from backfuture.exchanges.catalog import PLANNED, SUPPORTED, Credentials, Market
+from backfuture.exchanges import Credentials, Market, info, is_supported, planned, supported_ids
 from backfuture.models import (
     STATUS_LABELS,
     AddConnectionRequest,
@@ -275,13 +275,14 @@ class _DestroyOnFailure:
 
 
 def _check_exchange(exchange: str) -> None:
-    if exchange in SUPPORTED:
+    if is_supported(exchange):
         return
-    supported = sorted(SUPPORTED)
-    if exchange in PLANNED:
+    supported = list(supported_ids())
+    upcoming = planned()
+    if exchange in upcoming:
         raise ApiError(
             ErrorCode.UNSUPPORTED_EXCHANGE,
-            message=f"{PLANNED[exchange].name} is planned but not supported yet.",
+            message=f"{upcoming[exchange].name} is planned but not supported yet.",
             details={"supported": supported, "planned": True},
         )
     raise ApiError(
@@ -292,29 +293,25 @@ def _check_exchange(exchange: str) -> None:
 
 
 def _check_markets(exchange: str, markets: list[Market]) -> None:
-    offered = SUPPORTED[exchange].markets
+    offered = info(exchange).markets
     if any(m not in offered for m in markets):
-        problem = f"{SUPPORTED[exchange].name} offers {', '.join(m.value for m in offered)}"
+        problem = f"{info(exchange).name} offers {', '.join(m.value for m in offered)}"
         raise ApiError(
             ErrorCode.VALIDATION_ERROR, details={"fields": [{"field": "markets", "problem": problem}]}
         )
 
 
 def _credentials(exchange: str, api_key: Any, api_secret: Any, passphrase: Any) -> Credentials:
-    needs = SUPPORTED[exchange].needs_passphrase
+    needs = info(exchange).needs_passphrase
     if needs and passphrase is None:
         raise ApiError(
             ErrorCode.VALIDATION_ERROR,
-            details={
-                "fields": [{"field": "passphrase", "problem": f"required for {SUPPORTED[exchange].name}"}]
-            },
+            details={"fields": [{"field": "passphrase", "problem": f"required for {info(exchange).name}"}]},
         )
     if not needs and passphrase is not None:
         raise ApiError(
             ErrorCode.VALIDATION_ERROR,
-            details={
-                "fields": [{"field": "passphrase", "problem": f"not used by {SUPPORTED[exchange].name}"}]
-            },
+            details={"fields": [{"field": "passphrase", "problem": f"not used by {info(exchange).name}"}]},
         )
     return Credentials(
         api_key.get_secret_value(),

@@ -18,7 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from backfuture.aws import client, error_code
 from backfuture.config import settings
 from backfuture.errors import StorageUnavailable
-from backfuture.exchanges.catalog import Credentials
+from backfuture.exchanges import Credentials
 from backfuture.observability import tracer
 
 
