@@ -1,0 +1,118 @@
+"""Running one exchange's probe against the in-process simulator, shared by every exchange's tests.
+
+A test module declares which exchange it tests by overriding the ``exchange_id`` fixture::
+
+    @pytest.fixture(scope="module")
+    def exchange_id() -> str:
+        return "mexc"
+
+and then uses ``sim`` (the simulator, reset, with the exchange's hosts pointed at it) and
+``run_probe`` (``run_probe(demo_key, markets)``: a ``ProbeReport``, through the same
+``ExchangeHttp`` allow-list the service uses).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from backfuture.connection_test import diagnose
+from backfuture.engine.http import ExchangeHttp, new_http_client
+from backfuture.engine.probe import forget_cached_answers, probe
+from backfuture.engine.report import ProbeReport
+from backfuture.engine.server_clock import server_clock
+from backfuture.engine.spec import ExchangeSpec
+from backfuture.exchanges import Credentials, Market, exchange
+from simulator import base_url_variables
+from simulator.core import Simulator
+from simulator.demo_keys import DemoKey
+
+# The platform's egress IPs in these tests; the simulator sees requests come from the first.
+PLATFORM_IPS = ["203.0.113.10", "203.0.113.11"]
+SPOT = frozenset({Market.SPOT})
+FUTURES = frozenset({Market.FUTURES})
+BOTH = frozenset({Market.SPOT, Market.FUTURES})
+
+
+@pytest.fixture(scope="module")
+def exchange_id() -> str:
+    raise NotImplementedError("override the exchange_id fixture in the exchange's test module")
+
+
+@pytest.fixture(scope="module")
+def spec(exchange_id: str) -> ExchangeSpec:
+    return exchange(exchange_id)
+
+
+@pytest.fixture(scope="module")
+def simulator(exchange_id: str) -> Iterator[Simulator]:
+    """One simulator per test module, serving only this exchange's venues."""
+    sim = Simulator(importlib.import_module(f"simulator.{exchange_id}").venues()).start()
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def sim(simulator: Simulator, spec: ExchangeSpec, monkeypatch: pytest.MonkeyPatch) -> Iterator[Simulator]:
+    """The simulator, reset, with this exchange's hosts pointed at their venues, and no clock offset
+    or cached answer left over from an earlier test (both live as long as the process)."""
+    monkeypatch.setenv("EGRESS_IPS", ",".join(PLATFORM_IPS))
+    venue_of = base_url_variables()
+    for host in spec.hosts:
+        monkeypatch.setenv(host.env_var, simulator.base_url(venue_of[host.env_var]))
+    simulator.reset()  # after EGRESS_IPS: the simulated client address is read from it
+    _forget()
+    yield simulator
+    _forget()
+
+
+def _forget() -> None:
+    server_clock.forget()
+    forget_cached_answers()
+
+
+class Prober:
+    """``run_probe(demo, markets)``: one probe with a fresh HTTP client, as a cold request would."""
+
+    def __init__(self, spec: ExchangeSpec) -> None:
+        self.spec = spec
+
+    def __call__(
+        self, demo: DemoKey | Credentials, markets: frozenset[Market], *, secret: str | None = None
+    ) -> ProbeReport:
+        credentials = (
+            demo
+            if isinstance(demo, Credentials)
+            else Credentials(demo.api_key, secret or demo.api_secret, demo.passphrase)
+        )
+
+        async def run() -> ProbeReport:
+            async with new_http_client() as client:
+                http = ExchangeHttp(client, self.spec.allowed_endpoints())
+                return await probe(self.spec, http, credentials, markets)
+
+        return asyncio.run(run())
+
+    def declared(self) -> set[tuple[str, str]]:
+        """(METHOD, path) of every declared call: all a probe may ever send."""
+        return {(call.method, call.path) for call in self.spec.calls}
+
+    @staticmethod
+    def warnings(report: ProbeReport, markets: frozenset[Market]) -> set[str]:
+        """The warning codes the contract's verdict (``connection_test.diagnose``) gives this report:
+        what a demo key's description promises (``DemoKey.warnings``)."""
+        result = diagnose(report, markets, PLATFORM_IPS, duration_ms=0)
+        return {w["code"] for w in result.document["warnings"]}
+
+
+@pytest.fixture
+def run_probe(sim: Simulator, spec: ExchangeSpec) -> Prober:
+    return Prober(spec)
+
+
+def days_from_now(moment: datetime) -> float:
+    return (moment - datetime.now(UTC)).total_seconds() / 86_400
