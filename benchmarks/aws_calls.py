@@ -138,10 +138,11 @@ class _CallCounter:
 
 def _lifecycle(counter: _CallCounter, *, warm_up: bool) -> list[CallRow]:
     """Every operation once, on one connection: add, test, read, change, delete."""
-    from simulator.demo_keys import DemoKey
+    from simulator import all_demo_keys
 
-    mexc: list[DemoKey] = importlib.import_module("simulator.mexc").DEMO_KEYS
-    connecting = [k for k in mexc if k.outcome == "connected"]
+    # Four distinct keys that connect on spot (a key can serve one connection only).
+    candidates = [k for k in all_demo_keys() if k.outcome == "connected" and k.passphrase is None]
+    connecting = [k for k in candidates if k.exchange == candidates[0].exchange]
     first, second = (connecting[0], connecting[1]) if warm_up else (connecting[2], connecting[3])
     user = f"bench-{uuid.uuid4().hex[:12]}"
     rows: list[CallRow] = []
@@ -160,7 +161,7 @@ def _lifecycle(counter: _CallCounter, *, warm_up: bool) -> list[CallRow]:
         "/connections",
         {
             "name": "Benchmark",
-            "exchange": "mexc",
+            "exchange": first.exchange,
             "markets": ["spot"],
             "api_key": first.api_key,
             "api_secret": first.api_secret,

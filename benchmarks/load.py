@@ -231,12 +231,13 @@ class Workload:
 
 
 def _demo_keys() -> list[Any]:
-    from simulator.kucoin import DEMO_KEYS as KUCOIN
-    from simulator.mexc import DEMO_KEYS as MEXC
+    from itertools import chain, zip_longest
 
-    # Alternate the exchanges so a small run still covers both.
-    mixed = [k for pair in zip(MEXC, KUCOIN, strict=False) for k in pair]
-    return mixed + MEXC[len(KUCOIN) :] + KUCOIN[len(MEXC) :]
+    from simulator import demo_key_modules
+
+    # Alternate the exchanges so a small run still covers each of them.
+    rounds = zip_longest(*(module.DEMO_KEYS for module in demo_key_modules()))
+    return [key for key in chain.from_iterable(rounds) if key is not None]
 
 
 # -- driving the API ------------------------------------------------------------------------------

@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from simulator.core import Venue
-
-# One module per exchange, each with venues() and DEMO_KEYS.
-VENUE_MODULES = ("simulator.mexc", "simulator.kucoin")
+    from simulator.demo_keys import DemoKey
 
 
 def demo_key_modules() -> list[ModuleType]:
-    return [importlib.import_module(name) for name in VENUE_MODULES]
+    """One module per registered exchange, ``simulator.<id>``, each with venues() and DEMO_KEYS."""
+    from backfuture.exchanges import supported_ids
+
+    return [importlib.import_module(f"simulator.{exchange_id}") for exchange_id in supported_ids()]
 
 
 def all_venues() -> list[Venue]:
@@ -34,3 +35,8 @@ def base_url_variables() -> dict[str, str]:
         for exchange_id in supported_ids()
         for host in exchange(exchange_id).hosts
     }
+
+
+def all_demo_keys() -> list[DemoKey]:
+    """Every demo key of every exchange's simulator, in registry order."""
+    return [key for module in demo_key_modules() for key in module.DEMO_KEYS]

@@ -84,10 +84,11 @@ class Seeds:
         self.counter = 0
 
     def add(self, user: str, demo_index: int) -> str:
-        from simulator.kucoin import DEMO_KEYS as KUCOIN
-        from simulator.mexc import DEMO_KEYS as MEXC
+        from simulator import all_demo_keys
 
-        demo = (MEXC[0], KUCOIN[0])[demo_index % 2]
+        # The first demo key of each registered exchange, in turn.
+        firsts = list({key.exchange: key for key in reversed(all_demo_keys())}.values())[::-1]
+        demo = firsts[demo_index % len(firsts)]
         self.counter += 1
         body: dict[str, Any] = {
             "exchange": demo.exchange,

@@ -98,9 +98,7 @@ SUCCEEDS_DESPITE_FAILURE = {("replace_credentials", 3)}
 
 
 def demo(outcome: str) -> DemoKey:
-    return next(
-        d for d in all_demo_keys() if d.outcome == outcome and d.exchange == "mexc" and not d.warnings
-    )
+    return next(d for d in all_demo_keys() if d.outcome == outcome and not d.warnings)
 
 
 # -- injection --------------------------------------------------------------------------------

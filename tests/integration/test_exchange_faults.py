@@ -12,6 +12,10 @@ the test passes.
 
 Slow faults are shortened (per-call timeouts, the simulator's delays, and for the slow drip the
 budget itself) so the file runs in well under a minute; each case asserts against the bounds it ran with.
+
+The cost stays flat as exchanges are added: fault handling is the engine's, the same code for every
+exchange, so the whole matrix runs end to end (HTTP API, AWS, simulator) for the registry's first
+exchange, and every other venue of every registered exchange gets the fast faults at the probe level.
 """
 
 from __future__ import annotations
@@ -25,8 +29,11 @@ from typing import Any
 import pytest
 
 from backfuture import connection_test
-from backfuture.exchanges import base
+from backfuture.engine import http as engine_http
+from backfuture.engine.server_clock import server_clock
+from backfuture.exchanges import Market, exchange, supported_ids
 from simulator.core import Fault
+from simulator.demo_keys import DemoKey
 from tests.api_client import ApiClient
 from tests.conftest import InProcessAws, reset_function_services
 
@@ -38,19 +45,26 @@ SHORT_TIMEOUT_S = 0.5
 @dataclass(frozen=True)
 class Venue:
     exchange: str
-    market: str  # the venue the fault hits
+    host: str  # the exchange host (simulator venue) the fault hits
 
     @property
     def name(self) -> str:
-        return f"{self.exchange}-{self.market}"
+        return f"{self.exchange}-{self.host}"
+
+    @property
+    def markets(self) -> list[str]:
+        """What a connection asks for to use this host: futures too when the host serves futures calls."""
+        calls = [c for c in exchange(self.exchange).calls if c.host == self.host]
+        serves_futures = any(c.markets == frozenset({Market.FUTURES}) for c in calls)
+        return ["spot", "futures"] if serves_futures else ["spot"]
 
 
 VENUES = [
-    Venue("mexc", "spot"),
-    Venue("mexc", "futures"),
-    Venue("kucoin", "spot"),
-    Venue("kucoin", "futures"),
+    Venue(exchange_id, host.name) for exchange_id in supported_ids() for host in exchange(exchange_id).hosts
 ]
+# The whole matrix end to end on one exchange's venues; the engine handles every exchange alike.
+E2E_VENUES = [v for v in VENUES if v.exchange == supported_ids()[0]]
+SPOT_VENUES = [v for v in VENUES if v.markets == ["spot"]]
 
 UNAVAILABLE_FAULTS = [
     Fault.CONNECT_TIMEOUT,
@@ -65,6 +79,10 @@ UNAVAILABLE_FAULTS = [
 ]
 RATE_LIMIT_FAULTS = {Fault.RATE_LIMIT: 7, Fault.RATE_LIMIT_NO_RETRY_AFTER: None}
 TIMEOUT_FAULTS = {Fault.CONNECT_TIMEOUT, Fault.READ_TIMEOUT}
+# Faults that answer at once: cheap enough to run on every venue of every exchange.
+FAST_FAULTS = [
+    f for f in [*UNAVAILABLE_FAULTS, *RATE_LIMIT_FAULTS] if f not in TIMEOUT_FAULTS | {Fault.SLOW_DRIP}
+]
 
 
 def test_the_matrix_covers_every_simulator_fault() -> None:
@@ -126,22 +144,28 @@ def api(module_aws: None, sim: Any, fresh_client: None, request: pytest.FixtureR
     return ApiClient(f"faults-{zlib.crc32(request.node.nodeid.encode()):08x}")
 
 
-def demo_body(venue: Venue) -> dict[str, Any]:
-    from simulator.kucoin import DEMO_KEYS as KUCOIN
-    from simulator.mexc import DEMO_KEYS as MEXC
+def connecting_key(venue: Venue) -> DemoKey:
+    """The exchange's demo key that connects cleanly (no warnings) for the venue's markets."""
+    from simulator import all_demo_keys
 
-    futures = venue.market == "futures"
-    if venue.exchange == "mexc":
-        prefix = "mx0demoConnectedFutu" if futures else "mx0demoConnectedSpot"
-        demo = next(d for d in MEXC if d.api_key.startswith(prefix))
-    else:
-        demo = next(d for d in KUCOIN if d.api_key.startswith("6500democonnected000"))
+    return next(
+        d
+        for d in all_demo_keys()
+        if d.exchange == venue.exchange
+        and d.outcome == "connected"
+        and not d.warnings
+        and ("futures" in d.markets or venue.markets == ["spot"])
+    )
+
+
+def demo_body(venue: Venue) -> dict[str, Any]:
+    demo = connecting_key(venue)
     body: dict[str, Any] = {
         "exchange": demo.exchange,
         "name": f"Fault {venue.name}",
         "api_key": demo.api_key,
         "api_secret": demo.api_secret,
-        "markets": ["spot", "futures"] if futures else ["spot"],
+        "markets": venue.markets,
     }
     if demo.passphrase is not None:
         body["passphrase"] = demo.passphrase
@@ -193,7 +217,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("venue", VENUES, ids=lambda v: v.name)
+@pytest.mark.parametrize("venue", E2E_VENUES, ids=lambda v: v.name)
 @pytest.mark.parametrize(("fault", "clock"), CASES)
 def test_fault_ends_in_its_contract_outcome(
     api: ApiClient,
@@ -207,8 +231,8 @@ def test_fault_ends_in_its_contract_outcome(
     budget = connection_test.TEST_BUDGET_S
     if fault in TIMEOUT_FAULTS:
         # The venue holds the answer longer than the (shortened) read timeout allows.
-        monkeypatch.setattr(base, "READ_TIMEOUT_S", SHORT_TIMEOUT_S)
-        monkeypatch.setattr(base, "CONNECT_TIMEOUT_S", SHORT_TIMEOUT_S)
+        monkeypatch.setattr(engine_http, "READ_TIMEOUT_S", SHORT_TIMEOUT_S)
+        monkeypatch.setattr(engine_http, "CONNECT_TIMEOUT_S", SHORT_TIMEOUT_S)
         sim.config.read_timeout_delay_s = 2.0
     if fault is Fault.SLOW_DRIP:
         # Each byte arrives within the read timeout, so only the test's overall budget can end it.
@@ -216,7 +240,7 @@ def test_fault_ends_in_its_contract_outcome(
         monkeypatch.setattr(connection_test, "TEST_BUDGET_S", budget)
     _drop_http_client()
     if clock == "cold":
-        base.server_clock.forget()
+        server_clock.forget()
     sim.config.fault = fault
     sim.config.fault_venue = venue.name
 
@@ -237,12 +261,41 @@ def test_fault_ends_in_its_contract_outcome(
     # The key was not judged: nothing is reported failed because of the exchange's trouble.
     assert "failed" not in doc["checks"].values(), doc["checks"]
     assert_stored_consistently(api, online["id"], doc, ready=True)
-    # Rather than faulting a venue it does not use, a spot-only connection never touches futures.
-    if venue.market == "spot":
-        assert all(not r.venue.endswith("futures") for r in sim.requests)
+    assert_only_used_venues(sim, venue)
 
 
-@pytest.mark.parametrize("venue", VENUES[::2], ids=lambda v: v.exchange)
+def assert_only_used_venues(sim: Any, venue: Venue) -> None:
+    """A connection never touches a venue its markets do not need (a spot-only one, no futures host)."""
+    used = {v.name for v in VENUES if v.exchange == venue.exchange and set(v.markets) <= set(venue.markets)}
+    assert {r.venue for r in sim.requests} <= used, [(r.venue, r.path) for r in sim.requests]
+
+
+@pytest.mark.parametrize("venue", VENUES, ids=lambda v: v.name)
+@pytest.mark.parametrize("fault", FAST_FAULTS, ids=str)
+def test_every_venue_of_every_exchange_reports_fast_faults_as_unavailable(
+    sim: Any, fresh_client: None, venue: Venue, fault: Fault
+) -> None:
+    """The probe level (no AWS): the same faults on every venue, each answered at once."""
+    from backfuture.exchanges import Credentials
+    from simulator.demo_keys import platform_ips
+
+    demo = connecting_key(venue)
+    credentials = Credentials(demo.api_key, demo.api_secret, demo.passphrase)
+    markets = frozenset(Market(m) for m in venue.markets)
+    first = connection_test.run_connection_test(venue.exchange, credentials, markets, platform_ips())
+    assert first.status.value == "connected", first.document
+    sim.config.fault = fault
+    sim.config.fault_venue = venue.name
+    result = connection_test.run_connection_test(venue.exchange, credentials, markets, platform_ips())
+    sim.config.fault = Fault.NONE
+    doc = result.document
+    expected = "rate_limited" if fault in RATE_LIMIT_FAULTS else "exchange_unavailable"
+    assert result.status.value == "unavailable" and doc["error"]["code"] == expected, doc
+    assert result.trading_ready is None  # left as it was
+    assert "failed" not in doc["checks"].values(), doc["checks"]
+
+
+@pytest.mark.parametrize("venue", SPOT_VENUES, ids=lambda v: v.name)
 def test_recovery_after_a_fault_reports_online_again(
     api: ApiClient, sim: Any, online: dict[str, Any], venue: Venue
 ) -> None:
@@ -258,10 +311,17 @@ def test_recovery_after_a_fault_reports_online_again(
 def test_unavailable_after_a_failure_keeps_trading_ready_false(
     api: ApiClient, sim: Any, module_aws: None
 ) -> None:
-    from simulator.mexc import DEMO_KEYS
+    from simulator import all_demo_keys
 
-    demo = next(d for d in DEMO_KEYS if d.outcome == "invalid_key")
-    body = {"exchange": "mexc", "name": "Wrong key", "api_key": demo.api_key, "api_secret": demo.api_secret}
+    demo = next(d for d in all_demo_keys() if d.outcome == "invalid_key")
+    body: dict[str, Any] = {
+        "exchange": demo.exchange,
+        "name": "Wrong key",
+        "api_key": demo.api_key,
+        "api_secret": demo.api_secret,
+    }
+    if demo.passphrase is not None:
+        body["passphrase"] = demo.passphrase
     connection = api.post("/connections", body).body
     failed, _ = run_test(api, connection["id"])
     assert failed["status"] == "failed"
@@ -298,7 +358,7 @@ def test_a_clock_jump_after_caching_resyncs_once_and_passes(
     assert_stored_consistently(api, online["id"], doc, ready=True)
 
 
-@pytest.mark.parametrize("venue", [VENUES[1], VENUES[3]], ids=lambda v: v.name)
+@pytest.mark.parametrize("venue", E2E_VENUES, ids=lambda v: v.name)
 def test_a_clock_that_keeps_moving_between_tests(
     api: ApiClient, sim: Any, online: dict[str, Any], venue: Venue
 ) -> None:
@@ -312,11 +372,11 @@ def test_a_clock_that_keeps_moving_between_tests(
         assert_stored_consistently(api, online["id"], doc, ready=True)
 
 
-@pytest.mark.parametrize("venue", [VENUES[0], VENUES[2]], ids=lambda v: v.exchange)
+@pytest.mark.parametrize("venue", SPOT_VENUES, ids=lambda v: v.name)
 def test_a_cold_start_with_a_wrong_clock_needs_no_retry(
     api: ApiClient, sim: Any, online: dict[str, Any], venue: Venue
 ) -> None:
-    base.server_clock.forget()
+    server_clock.forget()
     sim.config.clock_offset_ms = -30_000
     sim.requests.clear()
     doc, _ = run_test(api, online["id"])

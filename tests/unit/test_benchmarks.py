@@ -78,7 +78,7 @@ def test_report_renders_every_row(tmp_path: Path) -> None:
     text = render_text(results)
     markdown = render_markdown(results, command="make bench", date="today", method="how")
 
-    assert "mexc spot, warm" in text and "layer size" in text
+    assert f"{all_cases()[0].exchange} spot, warm" in text and "layer size" in text
     assert markdown.count("| connection test |") == 2 and "- Command: `make bench`" in markdown
 
 
