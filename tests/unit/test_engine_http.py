@@ -89,7 +89,12 @@ def test_a_call_outside_the_allow_list_never_leaves(server: str) -> None:
 )
 def test_the_url_actually_requested_is_checked_not_a_declared_label(method: str, url: str) -> None:
     sent: list[httpx.Request] = []
-    transport = httpx.MockTransport(lambda request: sent.append(request) or httpx.Response(200, json={}))
+
+    def record(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={})
+
+    transport = httpx.MockTransport(record)
 
     async def run() -> None:
         async with httpx.AsyncClient(transport=transport) as client:
