@@ -108,9 +108,12 @@ def test_the_url_actually_requested_is_checked_not_a_declared_label(method: str,
 
 def test_a_declared_call_with_its_query_goes_out() -> None:
     sent: list[httpx.Request] = []
-    transport = httpx.MockTransport(
-        lambda request: sent.append(request) or httpx.Response(200, json={"a": 1})
-    )
+
+    def record(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={"a": 1})
+
+    transport = httpx.MockTransport(record)
 
     async def run() -> ExchangeResponse:
         async with httpx.AsyncClient(transport=transport) as client:
