@@ -201,8 +201,8 @@ def _whitelist_check(
 def whitelist_entry_matches(entry: str, ip: str) -> bool:
     """Does a whitelist entry as an exchange reports it cover ``ip``?
 
-    Entries may be plain addresses, CIDR ranges, or masked by the exchange ("203.**.154": KuCoin
-    hides the middle of addresses). A masked entry is compared on what it shows.
+    Entries may be plain addresses, CIDR ranges, or masked by the exchange ("203.**.154": some exchanges
+    hide the middle of addresses). A masked entry is compared on what it shows.
     """
     entry = entry.strip()
     if "*" in entry:

@@ -151,9 +151,10 @@ OUTCOMES: dict[Outcome, Explanation] = {
         "Copy the API key and secret again, or create a new key on the exchange.",
     ),
     Outcome.INVALID_PASSPHRASE: Explanation(
-        "KuCoin rejected the API passphrase. It is the passphrase you chose when you created the API key, "
-        "not your login or trading password.",
-        "Enter the passphrase set when the key was created; if you no longer know it, create a new key.",
+        "The exchange rejected the API passphrase. It is the passphrase you chose when you created the API "
+        "key, not your login or trading password; some exchanges also report a wrong secret this way.",
+        "Enter the passphrase set when the key was created and copy the secret again; if you no longer know "
+        "the passphrase, create a new key.",
     ),
     Outcome.NO_READ_PERMISSION: Explanation(
         "The key cannot read balances or orders.",

@@ -91,7 +91,7 @@ ApiSecret = Annotated[SecretStr, AfterValidator(partial(_clean_credential, low=8
 Passphrase = Annotated[
     SecretStr,
     AfterValidator(partial(_clean_credential, low=1, high=128)),
-    Field(description="KuCoin only: the passphrase chosen when the API key was created"),
+    Field(description="Only for exchanges that need one (GET /exchanges: needs_passphrase): the passphrase chosen when the API key was created"),
 ]
 
 
@@ -101,7 +101,7 @@ class _Request(BaseModel):
 
 
 class AddConnectionRequest(_Request):
-    exchange: str = Field(min_length=1, max_length=32, description="mexc or kucoin")
+    exchange: str = Field(min_length=1, max_length=32, description="A supported exchange id from GET /exchanges")
     name: ConnectionName
     api_key: ApiKey
     api_secret: ApiSecret
