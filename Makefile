@@ -67,6 +67,7 @@ layer-requirements: install
 openapi: install
 	$(UV) run python -m tools.openapi > docs/openapi.json
 	$(UV) run python -m tools.readme
+	$(UV) run python -m tools.facts
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
