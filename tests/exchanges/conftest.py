@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import importlib
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 
@@ -81,14 +80,11 @@ class Prober:
     def __init__(self, spec: ExchangeSpec) -> None:
         self.spec = spec
 
-    def __call__(
-        self, demo: DemoKey | Credentials, markets: frozenset[Market], *, secret: str | None = None
-    ) -> ProbeReport:
-        credentials = (
-            demo
-            if isinstance(demo, Credentials)
-            else Credentials(demo.api_key, secret or demo.api_secret, demo.passphrase)
-        )
+    def __call__(self, demo: DemoKey | Credentials, markets: frozenset[Market]) -> ProbeReport:
+        if isinstance(demo, Credentials):
+            credentials = demo
+        else:
+            credentials = Credentials(demo.api_key, demo.api_secret, demo.passphrase)
 
         async def run() -> ProbeReport:
             async with new_http_client() as client:
@@ -112,7 +108,3 @@ class Prober:
 @pytest.fixture
 def run_probe(sim: Simulator, spec: ExchangeSpec) -> Prober:
     return Prober(spec)
-
-
-def days_from_now(moment: datetime) -> float:
-    return (moment - datetime.now(UTC)).total_seconds() / 86_400

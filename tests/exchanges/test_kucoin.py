@@ -287,11 +287,10 @@ def test_error_mapping(
 
 @pytest.mark.parametrize("body", [["not", "an", "object"], {}, {"data": []}])
 def test_a_200_without_the_envelope_is_unavailable_not_an_exchange_error(body: object) -> None:
-    # ENGINE BUG (reported to the lead, not fixed here): a 2xx answer that is not KuCoin's
-    # {"code": ..., "data": ...} envelope at all (a list, an object without a code) is a degraded
-    # gateway, like the HTML page and the malformed JSON above, and was exchange_unavailable before
-    # the engine rebuild. classify() now falls through to exchange_error (no code), which tells the
-    # user "the exchange rejected the request" instead of "try again later".
+    # A regression found while porting (the first engine fell through to exchange_error): a 2xx
+    # answer that is not KuCoin's {"code": ..., "data": ...} envelope at all (a list, an object
+    # without a code) is a degraded gateway, like the HTML page and the malformed JSON above, so
+    # "try again later", not "the exchange rejected the request".
     failure = failure_of("accounts", 200, body)
     assert failure.outcome is Outcome.EXCHANGE_UNAVAILABLE
 
@@ -690,10 +689,8 @@ def test_spot_status_not_open_is_unavailable(run_probe: Prober, sim: Simulator, 
 
 
 def test_futures_status_not_open_only_matters_for_futures(run_probe: Prober, sim: Simulator) -> None:
-    # ENGINE BUG (reported to the lead, not fixed here): the old probe marked the futures check for a
-    # closed futures host. The engine gives every STATUS call's failure the check "credentials"
-    # (Role.STATUS has no entry in probe._ROLE_CHECK, and the role does not say which market its host
-    # serves), so the failure below says check="credentials" for what is a futures-only problem.
+    # A regression found while porting (the first engine marked "credentials": Role.STATUS names no
+    # check): a closed futures host is a futures-only problem, as the old probe reported it.
     venue(sim, "kucoin-futures").service_status = "close"
     assert run_probe(key("connected0"), SPOT).failure is None
     report = run_probe(key("connected0"), BOTH)
