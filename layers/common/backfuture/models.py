@@ -91,7 +91,9 @@ ApiSecret = Annotated[SecretStr, AfterValidator(partial(_clean_credential, low=8
 Passphrase = Annotated[
     SecretStr,
     AfterValidator(partial(_clean_credential, low=1, high=128)),
-    Field(description="Only for exchanges that need one (GET /exchanges: needs_passphrase): the passphrase chosen when the API key was created"),
+    Field(
+        description="Only for exchanges that need one (GET /exchanges: needs_passphrase): the passphrase chosen when the API key was created"
+    ),
 ]
 
 
@@ -101,7 +103,9 @@ class _Request(BaseModel):
 
 
 class AddConnectionRequest(_Request):
-    exchange: str = Field(min_length=1, max_length=32, description="A supported exchange id from GET /exchanges")
+    exchange: str = Field(
+        min_length=1, max_length=32, description="A supported exchange id from GET /exchanges"
+    )
     name: ConnectionName
     api_key: ApiKey
     api_secret: ApiSecret

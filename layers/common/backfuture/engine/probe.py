@@ -179,7 +179,7 @@ class _Run:
         except _ClockFailed:
             return Result(call, ran=False)  # the clock's own failure is reported, once per host
         except ExchangeFailure as failure:  # timeouts, resets: the exchange did not answer
-            failure.check = _ROLE_CHECK.get(call.role, "credentials")
+            failure.check = _check_of(call)
             return Result(call, failure=failure)
         result = classify(call, host, response)
         if result.ok and call.cache_s > 0:
@@ -289,7 +289,17 @@ def _answer(call: Call, host: Host, response: ExchangeResponse, code: str | None
             return table.http[response.status]
     if response.status >= 500 or response.body is None:  # 5xx: "outcome UNKNOWN"; HTML, truncation
         return Outcome.EXCHANGE_UNAVAILABLE
+    if code is None and response.status < 300:  # a 2xx not in the exchange's envelope: a degraded gateway
+        return Outcome.EXCHANGE_UNAVAILABLE
     return Outcome.EXCHANGE_ERROR
+
+
+def _check_of(call: Call) -> str:
+    """The check a call's failure marks when its outcome names none: its role's, else futures for
+    a call made for futures alone (a futures host's status), else the credentials."""
+    if call.role in _ROLE_CHECK:
+        return _ROLE_CHECK[call.role]
+    return "futures" if call.markets == {Market.FUTURES} else "credentials"
 
 
 def _denied(call: Call) -> Outcome:
@@ -306,7 +316,7 @@ def _failure(
             retry_after = host.retry_after(response.headers)
     return ExchangeFailure(
         outcome,
-        check=_OUTCOME_CHECK.get(outcome) or _ROLE_CHECK.get(call.role, "credentials"),
+        check=_OUTCOME_CHECK.get(outcome) or _check_of(call),
         exchange_code=code,
         http_status=response.status,
         retry_after_s=retry_after,
@@ -335,7 +345,7 @@ def judge(
             # Another signed call passed: the key is good, this call's right is what is missing.
             r.failure = ExchangeFailure(
                 _denied(r.call),
-                check=_OUTCOME_CHECK.get(_denied(r.call), "credentials"),
+                check=_OUTCOME_CHECK.get(_denied(r.call)) or _check_of(r.call),
                 exchange_code=r.failure.exchange_code,
                 http_status=r.failure.http_status,
             )
