@@ -92,7 +92,8 @@ Passphrase = Annotated[
     SecretStr,
     AfterValidator(partial(_clean_credential, low=1, high=128)),
     Field(
-        description="Only for exchanges that need one (GET /exchanges: needs_passphrase): the passphrase chosen when the API key was created"
+        description="Only where GET /exchanges says needs_passphrase: the passphrase chosen when the "
+        "API key was created"
     ),
 ]
 
