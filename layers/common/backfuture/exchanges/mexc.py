@@ -27,6 +27,7 @@ from backfuture.engine.spec import (
     Fact,
     Facts,
     Host,
+    Inputs,
     Role,
     Signed,
 )
@@ -56,8 +57,16 @@ FACTS: Final = (
          "permission check (700007), so they prove the trade right", "[MX-DOC] errors; [REVIEW] #1", True),
     Fact("401", "HTTP/code 401 is authentication or permission ('No authority'): invalid key only when no "
          "other signed call passed", "[MX-ERRPAGE]; zh docs mirror; [REVIEW] #6", True),
-    Fact("account states", "60005 'account is abnormal' and 30018 are account restrictions",
-         "[MX-DOC] error codes; [CCXT] AccountSuspended", True),
+    Fact("account states", "60005 'account is abnormal', 30018, 730100 'Unusual user status', 140002 "
+         "'sub account is forbidden' and 10098 (risk control) are account restrictions",
+         "[MX-DOC] error codes; [CCXT] AccountSuspended; [REVIEW] #5", True),
+    Fact("symbols open to API orders", "majors (BTCUSDT...) answer 10007 'symbol not support api'; public "
+         "GET /api/v3/defaultSymbols lists the open ones (MXUSDT among them). A key's own selfSymbols are "
+         "not fetched: a symbol-level answer proves the trade right anyway, and it would cost a signed "
+         "round trip", "[REVIEW] #1: mexc-api-sdk#112, Mexc.Net#13, ccxt#26179", True),
+    Fact("futures orders by API", "closed for ordinary accounts: public GET /api/v1/contract/detail reports "
+         "apiAllowed false; while it is, futures connections get futures_api_unavailable",
+         "[REVIEW] #3: ccxt#26179, ccxt#16672, mexc-api-sdk#96, live recording", True),
     Fact("futures code 1000", "'Please open contract account first!': the key is fine, no futures account",
          "[CCXT] mexc.py comment quoting a live body", False),
 )
@@ -157,6 +166,9 @@ SPOT_ERRORS: Final = Errors(
         "11444": Outcome.EXCHANGE_UNAVAILABLE,  # "This feature is temporarily unavailable"
         "60005": Outcome.ACCOUNT_RESTRICTED,  # "your account is abnormal"
         "30018": Outcome.ACCOUNT_RESTRICTED,  # ccxt: AccountSuspended
+        "730100": Outcome.ACCOUNT_RESTRICTED,  # "Unusual user status"
+        "140002": Outcome.ACCOUNT_RESTRICTED,  # "sub account is forbidden"
+        "10098": Outcome.ACCOUNT_RESTRICTED,  # risk control
         # 700005 "recvWindow must less than 60000" would be our bug: left to exchange_error.
     },
     # {"code":500,"message":"Under maintenance, please try again later"} (quoted in ccxt)
@@ -167,25 +179,18 @@ SPOT_ERRORS: Final = Errors(
 # 400 is also MEXC's generic bad-parameter code on orders ({"msg":"price and quantity must be
 # positive","code":400}, ccxt); here it cannot mean "api key required": the other calls carry the
 # same key and would say so.
+# Rejections of the test order itself, or of its symbol for API trading (10007 "symbol not support
+# api", 70011 "Pair user ban trade apikey", 30020 "no permission for the symbol"): MEXC checks the
+# key's permission (700007) first, so the key may trade. 400 is also MEXC's generic bad-parameter
+# code on orders ({"msg":"price and quantity must be positive","code":400}, ccxt); here it cannot mean
+# "api key required": the other calls carry the same key and would say so.
 ORDER_TEST_ERRORS: Final = Errors(
     exact=dict.fromkeys(
-        (
-            "400",
-            "30000",
-            "30001",
-            "30002",
-            "30003",
-            "30004",
-            "30005",
-            "30010",
-            "30014",
-            "30016",
-            "30021",
-            "10101",
-        ),
+        ("400", "10007", "70011", "30020", "30000", "30001", "30002", "30003", "30004", "30005", "30010",
+         "30014", "30016", "30021", "10101"),
         PROVES_RIGHT,
     )
-)
+)  # fmt: skip
 
 FUTURES_ERRORS: Final = Errors(
     exact={
@@ -296,14 +301,32 @@ def read_futures_assets(data: Any) -> Facts:
     return Facts(balances=isinstance(data, list))
 
 
-# The trade proof: a LIMIT buy of about 5 USDT far below any market price, sent to /order/test only.
-ORDER_TEST_PARAMS: Final[Mapping[str, str]] = {
-    "symbol": "BTCUSDT",
-    "side": "BUY",
-    "type": "LIMIT",
-    "quantity": "0.005",
-    "price": "1000",
-}
+def read_symbols(body: Any) -> list[str]:
+    """defaultSymbols: {"code":200,"data":["MXUSDT",…],"msg":null}."""
+    symbols = [s for s in body["data"] if isinstance(s, str)]
+    if not symbols:
+        raise ValueError("no symbol open to API trading")
+    return symbols
+
+
+def order_test_params(inputs: Inputs) -> dict[str, str]:
+    """The trade proof: a LIMIT buy of 10 USDT far below the market, on a symbol open to API orders
+    (majors such as BTCUSDT answer 10007). MEXC's own MXUSDT where listed, else the first USDT pair.
+    Sent to /order/test only: even as a real order it could not fill."""
+    symbols = inputs.value("default_symbols")
+    usdt = [s for s in symbols if s.endswith("USDT")] or symbols
+    symbol = "MXUSDT" if "MXUSDT" in usdt else usdt[0]
+    return {"symbol": symbol, "side": "BUY", "type": "LIMIT", "quantity": "100", "price": "0.1"}
+
+
+def read_contract_detail(data: Any) -> bool:
+    """apiAllowed of BTC_USDT: false while MEXC accepts no futures orders by API (FACTS)."""
+    detail = data if isinstance(data, dict) else next(d for d in data if d.get("symbol") == "BTC_USDT")
+    allowed = detail["apiAllowed"]
+    if not isinstance(allowed, bool):
+        raise TypeError("apiAllowed is a flag")
+    return allowed
+
 
 SPOT_ONLY: Final = frozenset({Market.SPOT})
 FUTURES_ONLY: Final = frozenset({Market.FUTURES})
@@ -316,12 +339,16 @@ CALLS: Final = (
          read=lambda body: body["serverTime"]),
     Call("futures_time", Role.SERVER_TIME, "GET", "futures", "/api/v1/contract/ping", signed=False,
          markets=FUTURES_ONLY),
+    Call("default_symbols", Role.LOOKUP, "GET", "spot", "/api/v3/defaultSymbols", signed=False,
+         markets=SPOT_ONLY, read=read_symbols, cache_s=3600),
+    Call("contract_detail", Role.FUTURES_API, "GET", "futures", "/api/v1/contract/detail", signed=False,
+         markets=FUTURES_ONLY, params={"symbol": "BTC_USDT"}, read=read_contract_detail, cache_s=300),
     Call("key_info", Role.KEY_INFO, "GET", "spot", "/api/v3/apiKeyInfo", best_effort=True,
          params=lambda inputs: {"accessKey": inputs.api_key}, read=read_key_info),
     Call("account", Role.SPOT_READ, "GET", "spot", "/api/v3/account", markets=SPOT_ONLY,
          read=read_spot_account),
     Call("order_test", Role.SPOT_TRADE, "POST", "spot", "/api/v3/order/test", markets=SPOT_ONLY,
-         params=ORDER_TEST_PARAMS, errors=ORDER_TEST_ERRORS),
+         needs=("default_symbols",), params=order_test_params, errors=ORDER_TEST_ERRORS),
     Call("futures_assets", Role.FUTURES_READ, "GET", "futures", "/api/v1/private/account/assets",
          markets=FUTURES_ONLY, read=read_futures_assets),
 )
