@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -15,11 +17,20 @@ class DemoKey:
     outcome: str  # the contract's outcome code, or "connected"
     markets: str  # which markets to connect to see the outcome, e.g. "spot", "futures", "spot or futures"
     description: str
+    # The simulator settings (``SimConfig`` fields) under which the outcome holds, e.g. MEXC futures
+    # open to the API; empty: the defaults, which answer as the live exchange does.
+    sim_config: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def warnings(self) -> frozenset[str]:
         """The warning codes the description promises (the README shows the same text)."""
         return frozenset(code for code in WARNING_CODES if code in self.description)
+
+    @property
+    def trading_ready(self) -> bool:
+        """Online and known not to withdraw: the contract's "Trading readiness" (api.md) is false
+        while withdrawal rights are unverifiable, until the user confirms."""
+        return self.outcome == "connected" and "withdraw_unverifiable" not in self.warnings
 
 
 WARNING_CODES = (

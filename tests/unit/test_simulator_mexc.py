@@ -32,10 +32,7 @@ def mexc_venues() -> Iterator[Simulator]:
 @pytest.fixture
 def sim(mexc_venues: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
     monkeypatch.delenv("EGRESS_IPS", raising=False)
-    mexc_venues.reset()
-    spot = _spot_venue(mexc_venues)
-    spot.orders_placed.clear()
-    spot.key_changes.clear()
+    mexc_venues.reset()  # also clears the venues' records of forbidden calls
     return mexc_venues
 
 
