@@ -24,7 +24,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -153,7 +153,7 @@ class Simulator:
         for venue in self.venues.values():
             venue.reset()
 
-    def configure(self, changes: dict[str, Any]) -> None:
+    def configure(self, changes: Mapping[str, Any]) -> None:
         """Apply ``SimConfig`` changes by name (``/_sim/config``, and a demo key's ``sim_config``)."""
         for key, value in changes.items():
             if not hasattr(self.config, key):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -58,10 +59,11 @@ def markdown_table() -> str:
     ]
     for module in demo_key_modules():
         for key in module.DEMO_KEYS:
+            setting = f" Simulator setting: `{json.dumps(dict(key.sim_config))}`." if key.sim_config else ""
             lines.append(
                 f"| {key.exchange} | `{key.api_key}` | `{key.api_secret}` | "
                 f"{f'`{key.passphrase}`' if key.passphrase else '-'} | {key.markets} | `{key.outcome}` | "
-                f"{key.description} |"
+                f"{key.description}{setting} |"
             )
     return "\n".join(lines) + "\n"
 

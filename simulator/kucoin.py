@@ -11,6 +11,9 @@ with the secret: a wrong secret must read as a bad signature, not a bad passphra
 
 KC-API-SIGN = base64(HMAC-SHA256(secret, timestamp + METHOD + path[?raw query] + body)), where the
 query is signed decoded although it travels URL-encoded.
+
+Section 6 #7: order tests can answer account-level rejections (400700 risk, 200009 KYC, 400301
+region), while other 4003xx codes (400330, 400350, 400370) reject the order's parameters only.
 """
 
 from __future__ import annotations
@@ -77,6 +80,14 @@ RATE_LIMITED = rate_limited(
     5,
     **{"gw-ratelimit-limit": "4000", "gw-ratelimit-remaining": "0", "gw-ratelimit-reset": "4200"},
 )
+
+
+def _order_test(code: str, msg: str) -> dict[str, SimResponse]:
+    """An order test's rejection on both hosts. The codes are section 6 #7's; only 400700's text is
+    quoted there, the others are paraphrased (UNCONFIRMED), and the HTTP status 400 is UNCONFIRMED."""
+    return {"order_test": error(400, code, msg)}
+
+
 # fmt: off
 add = book.add
 add("connected", "connected", "spot or futures",
@@ -126,6 +137,18 @@ add("innertransfer", "connected", "spot",
     "InnerTransfer enabled and no IP restriction (\"\"): connects with the unneeded_permission and "
     "ip_restriction_missing warnings.",
     permissions=("General", "Spot", "InnerTransfer"), whitelist=Whitelist.NONE)
+add("riskrestricted", "account_restricted", "spot or futures",
+    "Order tests answer 400700 (a risk problem in the account); reading works.",
+    permissions=ALL,
+    answers=_order_test("400700", "Transaction restricted, there's a risk problem in your account"))
+add("kycrequired", "account_restricted", "spot or futures", "Order tests answer 200009 (KYC required).",
+    permissions=ALL, answers=_order_test("200009", "Please complete the KYC verification first."))
+add("regionrestricted", "account_restricted", "spot or futures",
+    "Order tests answer 400301 (operation restricted in the user's region).",
+    permissions=ALL, answers=_order_test("400301", "Operation restricted due to local laws."))
+add("orderrejected", "connected", "spot or futures",
+    "Order tests answer 400350 (an order-size limit): a rejection of the order, so the trade right stands.",
+    permissions=ALL, answers=_order_test("400350", "Upper limit for holding: 10,000USDT."))
 add("v2key", "invalid_key", "spot or futures",
     "An old V2 key: 400008 (V1 & V2 API keys are no longer supported).", permissions=ALL, api_version=2)
 # fmt: on

@@ -14,6 +14,12 @@ Answers use MEXC's shapes and error bodies (``{"code":700002,"msg":"Signature fo
 not valid."}`` with HTTP 400; contract errors as ``{"success":false,"code":…,"message":…}``).
 Two calls the service must never make are served and recorded (simulator.kit): ``POST
 /api/v3/order`` (a real order) and ``POST /api/v3/apiKeyInfo`` (edits the key's IP list).
+
+They tell the truth the review of section 6 found about the live exchange: majors are closed to
+API orders (10007, #1), ``defaultSymbols`` and ``selfSymbols`` list what is open (#1), the
+contract detail reports ``"apiAllowed": false`` unless ``SimConfig.mexc_futures_api_allowed`` (#3),
+``SPOT_WITHDRAW_READ`` is not a withdrawal right (#2), apiKeyInfo may be missing (#4), 401 may
+mean "No authority" (#6), and 730100, 140002, 10098 are account states (#5).
 """
 
 from __future__ import annotations
@@ -48,6 +54,8 @@ FUTURES = ("CONTRACT_ACCOUNT_READ", "CONTRACT_DEAL_READ", "CONTRACT_DEAL_WRITE")
 @dataclass(frozen=True)
 class MexcKey(VenueKey):
     remaining_validity_days: int | None = None  # apiKeyInfo's remainingValidity; None: IP-bound, no expiry
+    self_symbols: tuple[str, ...] = ()  # GET selfSymbols; () = none of its own: defaultSymbols apply
+    banned_symbols: tuple[str, ...] = ()  # pairs MEXC bans for this key's API trading (70011)
 
 
 def spot_error(code: int, msg: str, status: int = 400) -> SimResponse:
@@ -63,6 +71,18 @@ def _account_state(code: int, msg: str) -> dict[str, SimResponse]:
     """An account-level refusal: the spot account and every order answer it (apiKeyInfo does not)."""
     return {"account": spot_error(code, msg), "order": spot_error(code, msg)}
 
+
+# Section 6 #1: majors are closed to API orders; the live defaultSymbols (a Dec 2025 recording)
+# lists 1,991 symbols, MXUSDT among them and BTCUSDT not. Samples of both, not the live lists;
+# which majors besides BTCUSDT are closed is UNCONFIRMED.
+CLOSED_TO_API = ("BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT")
+DEFAULT_SYMBOLS = ("MXUSDT", "KASUSDT", "PEPEUSDT", "SUIUSDT", "TRXUSDT")
+SPOT_SYMBOLS = frozenset(CLOSED_TO_API + DEFAULT_SYMBOLS)
+CONTRACTS = ("BTC_USDT", "ETH_USDT")
+
+FUTURES_OPEN = {"mexc_futures_api_allowed": True}
+NO_AUTHORITY = SimResponse(401, {"code": 401, "msg": "No authority"})  # section 1.4, 6 #6
+NOT_FOUND_PAGE = "<!DOCTYPE html><html><head><title>404 Not Found</title></head><body>Not Found</body></html>"
 
 # The maintenance body is quoted in a ccxt comment (section 1.4); 801 from ccxt's futures table (1.5).
 MAINTENANCE = {
@@ -95,19 +115,21 @@ book = DemoBook(
 )
 # fmt: off
 add = book.add
-add("mx0demoConnectedSpot", "connected", "spot", "Spot read and trade, whitelisted to the platform's IPs.",
-    permissions=SPOT)
+add("mx0demoConnectedSpot", "connected", "spot",
+    "Spot read and trade, whitelisted to the platform's IPs (an order test on BTCUSDT would answer 10007: "
+    "majors are closed to API orders).", permissions=SPOT)
 add("mx0demoConnectedFutures", "connected", "spot, futures or both",
-    "Spot and futures read and trade, whitelisted to the platform's IPs.", permissions=SPOT + FUTURES)
+    "Spot and futures read and trade, whitelisted to the platform's IPs, once MEXC allows futures "
+    "orders by API again.", permissions=SPOT + FUTURES, sim_config=FUTURES_OPEN)
 add("mx0demoNoReadPermission", "no_read_permission", "spot",
     "Spot trading without SPOT_ACCOUNT_READ: /api/v3/account answers 700007.",
     permissions=("SPOT_DEAL_READ", "SPOT_DEAL_WRITE"))
 add("mx0demoNoTradePermission", "no_trade_permission", "spot",
     "Read-only key: the order test answers 700007.", permissions=("SPOT_ACCOUNT_READ", "SPOT_DEAL_READ"))
 add("mx0demoFuturesNotEnabled", "futures_not_enabled", "futures (or spot and futures)",
-    "Spot-only key: the futures account answers 701.", permissions=SPOT)
+    "Spot-only key: the futures account answers 701.", permissions=SPOT, sim_config=FUTURES_OPEN)
 add("mx0demoWithdrawEnabled", "withdrawal_enabled", "spot",
-    "apiKeyInfo lists SPOT_WITHDRAW_WRITE: the key is refused and its secret destroyed.",
+    "apiKeyInfo lists SPOT_WITHDRAW_WRITE (it can withdraw): the key is refused and its secret destroyed.",
     permissions=(*SPOT, "SPOT_WITHDRAW_READ", "SPOT_WITHDRAW_WRITE"))
 add("mx0demoIpNotAllowed", "ip_not_allowed", "spot",
     "Whitelisted to another address only: every signed call answers 700006.",
@@ -138,6 +160,36 @@ add("mx0demoKeyInfoRefused", "connected", "spot",
 add("mx0demoFuturesUnneeded", "connected", "spot",
     "Futures trading enabled on a spot-only connection: warning unneeded_permission.",
     permissions=SPOT + FUTURES)
+add("mx0demoFuturesApiClosed", "futures_api_unavailable", "futures (or spot and futures)",
+    "Futures rights, but MEXC's contract detail says apiAllowed false (as live today); spot alone connects.",
+    permissions=SPOT + FUTURES)
+add("mx0demoSelfSymbols", "connected", "spot",
+    "The key's own API symbols (selfSymbols: KASUSDT); other pairs answer 10007.",
+    permissions=SPOT, self_symbols=("KASUSDT",))
+add("mx0demoPairBanned", "connected", "spot",
+    "Every pair is banned for this key's API trading (70011): a symbol answer, so the trade right stands.",
+    permissions=SPOT, banned_symbols=tuple(sorted(SPOT_SYMBOLS)))
+add("mx0demoWithdrawRead", "connected", "spot",
+    "apiKeyInfo lists SPOT_WITHDRAW_READ only (withdrawal history, no withdrawing): connected.",
+    permissions=(*SPOT, "SPOT_WITHDRAW_READ"))
+add("mx0demoKeyInfoMissing", "connected", "spot",
+    "GET apiKeyInfo answers a 404 HTML page (undocumented endpoint gone): warning withdraw_unverifiable.",
+    permissions=SPOT, answers={"key_info": SimResponse(404, NOT_FOUND_PAGE, {"Content-Type": "text/html"})})
+add("mx0demoUnknownPermission", "connected", "spot",
+    "apiKeyInfo lists a permission the platform does not know (SPOT_COPYTRADING_WRITE, invented): "
+    "warning withdraw_unverifiable.", permissions=(*SPOT, "SPOT_COPYTRADING_WRITE"))
+add("mx0demoNoAuthority", "connected", "spot",
+    "apiKeyInfo answers HTTP 401 \"No authority\" while the account and order test pass: not invalid_key, "
+    "warning withdraw_unverifiable.", permissions=SPOT, answers={"key_info": NO_AUTHORITY})
+add("mx0demoUnusualStatus", "account_restricted", "spot",
+    "Account and order test answer 730100 \"Unusual user status\".",
+    permissions=SPOT, answers=_account_state(730100, "Unusual user status"))
+add("mx0demoSubForbidden", "account_restricted", "spot",
+    "A forbidden sub-account: account and order test answer 140002.",
+    permissions=SPOT, answers=_account_state(140002, "sub account is forbidden"))
+add("mx0demoRiskControl", "account_restricted", "spot",
+    "The order test answers 10098 (risk control); reading works.",
+    permissions=SPOT, answers={"order": spot_error(10098, "risk control system detected abnormal")})
 add("mx0demoInvalidKey", "invalid_key", "spot or futures", "A key MEXC does not know: 10072 (futures: 401).",
     permissions=SPOT, known=False)
 add("mx0demoWrongSecret", "invalid_key", "spot or futures",
@@ -162,7 +214,6 @@ def _hmac_hex(secret: str, message: str) -> str:
 # Spot (section 1.2 signing, 1.3 endpoints, 1.4 codes)
 # --------------------------------------------------------------------------------------------
 
-SPOT_SYMBOLS = {"BTCUSDT", "ETHUSDT", "MXUSDT"}
 MIN_NOTIONAL_USDT = Decimal(1)
 NO_PERMISSION = "No permission to access the endpoint."
 
@@ -219,12 +270,20 @@ def _update_key_info(call: Call) -> SimResponse:
     return SimResponse(200, _key_info_body(call.key))
 
 
-def _validated_order(params: dict[str, str]) -> dict[str, str]:
+def _validated_order(key: MexcKey, params: dict[str, str]) -> dict[str, str]:
+    """Checked after the permission (700007) and the account state, as MEXC orders them (section 6
+    #1). Which of 70011 and 10007 comes first, and that a key's own symbols close the others to it,
+    is UNCONFIRMED."""
     missing = [name for name in ("symbol", "side", "type") if not params.get(name)]
     if missing:
         raise Refused(spot_error(700004, f"Mandatory parameter '{missing[0]}' was not sent."))
-    if params["symbol"] not in SPOT_SYMBOLS:
+    symbol = params["symbol"]
+    if symbol not in SPOT_SYMBOLS:
         raise Refused(spot_error(30014, "Invalid symbol."))
+    if symbol in key.banned_symbols:
+        raise Refused(spot_error(70011, "Pair user ban trade apikey"))
+    if symbol not in (key.self_symbols or DEFAULT_SYMBOLS):
+        raise Refused(spot_error(10007, "symbol not support api"))
     if params["type"] == "LIMIT":
         try:
             notional = Decimal(params["quantity"]) * Decimal(params["price"])
@@ -236,12 +295,12 @@ def _validated_order(params: dict[str, str]) -> dict[str, str]:
 
 
 def _order_test(call: Call) -> SimResponse:
-    _validated_order(call.params)
+    _validated_order(call.key, call.params)
     return SimResponse(200, {})
 
 
 def _order(call: Call) -> SimResponse:
-    order = _validated_order(call.params)
+    order = _validated_order(call.key, call.params)
     return SimResponse(
         200,
         {"symbol": order["symbol"], "orderId": f"C02__{len(call.venue.forbidden_calls):012d}",
@@ -253,6 +312,13 @@ def _order(call: Call) -> SimResponse:
 SPOT_ROUTES = {
     ("GET", "/api/v3/time"): clock(lambda now: {"serverTime": now}),
     ("GET", "/api/v3/ping"): public(lambda call: SimResponse(200, {})),
+    # Section 6 #1: public, weight 1; the key's own list needs SPOT_ACCOUNT_READ (section 1.3).
+    ("GET", "/api/v3/defaultSymbols"): public(
+        lambda call: SimResponse(200, {"code": 200, "data": list(DEFAULT_SYMBOLS), "msg": None})
+    ),
+    ("GET", "/api/v3/selfSymbols"): private(
+        lambda call: SimResponse(200, {"code": 200, "data": list(call.key.self_symbols)}), "SPOT_ACCOUNT_READ"
+    ),
     ("GET", "/api/v3/account"): private(_account, "SPOT_ACCOUNT_READ", "account"),
     ("GET", "/api/v3/apiKeyInfo"): private(_key_info, tag="key_info"),
     ("POST", "/api/v3/order/test"): private(_order_test, "SPOT_DEAL_WRITE", "order"),
@@ -355,8 +421,30 @@ def _assets(call: Call) -> SimResponse:
     return SimResponse(200, {"success": True, "code": 0, "data": [usdt]})
 
 
+def _contract(symbol: str, api_allowed: bool) -> dict[str, Any]:
+    base, quote = symbol.split("_")
+    return {"symbol": symbol, "displayNameEn": f"{base}{quote} PERPETUAL", "baseCoin": base,
+            "quoteCoin": quote, "settleCoin": quote, "contractSize": 0.0001 if base == "BTC" else 0.01,
+            "minVol": 1, "maxVol": 1000000, "state": 0, "apiAllowed": api_allowed}  # fmt: skip
+
+
+def _contract_detail(call: Call) -> SimResponse:
+    """Section 6 #3 (the live recording has "apiAllowed": false on BTC_USDT). One symbol answers an
+    object, none a list; the answer to an unknown symbol is UNCONFIRMED."""
+    allowed = call.request.config.mexc_futures_api_allowed
+    symbol = dict(parse_qsl(call.request.query)).get("symbol")
+    if symbol is None:
+        return SimResponse(
+            200, {"success": True, "code": 0, "data": [_contract(s, allowed) for s in CONTRACTS]}
+        )
+    if symbol not in CONTRACTS:
+        return futures_error(1001, "contract not exists")
+    return SimResponse(200, {"success": True, "code": 0, "data": _contract(symbol, allowed)})
+
+
 FUTURES_ROUTES = {
     ("GET", "/api/v1/contract/ping"): clock(lambda now: {"success": True, "code": 0, "data": now}),
+    ("GET", "/api/v1/contract/detail"): public(_contract_detail),
     ("GET", "/api/v1/private/account/assets"): private(_assets, "CONTRACT_ACCOUNT_READ", "futures_account"),
 }
 

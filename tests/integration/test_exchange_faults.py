@@ -27,6 +27,7 @@ import pytest
 from backfuture import connection_test
 from backfuture.exchanges import base
 from simulator.core import Fault
+from simulator.demo_keys import DemoKey
 from tests.api_client import ApiClient
 from tests.conftest import InProcessAws, reset_function_services
 
@@ -126,7 +127,7 @@ def api(module_aws: None, sim: Any, fresh_client: None, request: pytest.FixtureR
     return ApiClient(f"faults-{zlib.crc32(request.node.nodeid.encode()):08x}")
 
 
-def demo_body(venue: Venue) -> dict[str, Any]:
+def demo_for(venue: Venue) -> DemoKey:
     from simulator.kucoin import DEMO_KEYS as KUCOIN
     from simulator.mexc import DEMO_KEYS as MEXC
 
@@ -136,6 +137,12 @@ def demo_body(venue: Venue) -> dict[str, Any]:
         demo = next(d for d in MEXC if d.api_key.startswith(prefix))
     else:
         demo = next(d for d in KUCOIN if d.api_key.startswith("6500democonnected000"))
+    return demo
+
+
+def demo_body(venue: Venue) -> dict[str, Any]:
+    demo = demo_for(venue)
+    futures = venue.market == "futures"
     body: dict[str, Any] = {
         "exchange": demo.exchange,
         "name": f"Fault {venue.name}",
@@ -149,8 +156,9 @@ def demo_body(venue: Venue) -> dict[str, Any]:
 
 
 @pytest.fixture
-def online(api: ApiClient, venue: Venue) -> Iterator[dict[str, Any]]:
+def online(api: ApiClient, sim: Any, venue: Venue) -> Iterator[dict[str, Any]]:
     """A connection of ``venue``'s exchange that has just tested Online (trading_ready true)."""
+    sim.configure(demo_for(venue).sim_config)  # e.g. MEXC futures open to the API
     created = api.post("/connections", demo_body(venue))
     assert created.status == 201, created.body
     connection = dict(created.body)
