@@ -265,11 +265,6 @@ def _key_info(call: Call) -> SimResponse:
     return SimResponse(200, _key_info_body(call.key))
 
 
-def _update_key_info(call: Call) -> SimResponse:
-    # Changes the key's settings on the real exchange: recorded by the kit, answered, changes nothing.
-    return SimResponse(200, _key_info_body(call.key))
-
-
 def _validated_order(key: MexcKey, params: dict[str, str]) -> dict[str, str]:
     """Checked after the permission (700007) and the account state, as MEXC orders them (section 6
     #1). Which of 70011 and 10007 comes first, and that a key's own symbols close the others to it,
@@ -325,8 +320,11 @@ SPOT_ROUTES = {
     ("POST", "/api/v3/order"): private(
         _order, "SPOT_DEAL_WRITE", "order", forbidden=True, recorded=("symbol", "side", "type")
     ),
+    # Changes the key's IP whitelist on the real exchange: recorded, answered, changes nothing here.
     ("POST", "/api/v3/apiKeyInfo"): private(
-        _update_key_info, forbidden=True, recorded=("apiKey", "ipWhiteList")
+        lambda call: SimResponse(200, _key_info_body(call.key)),
+        forbidden=True,
+        recorded=("apiKey", "ipWhiteList"),
     ),
 }
 

@@ -105,3 +105,18 @@ def test_demo_book_and_the_shared_steps_in_order(monkeypatch: pytest.MonkeyPatch
     assert venue.recorded("/order") == [{"symbol": "X"}]  # only the declared fields, never a secret
     venue.reset()
     assert venue.forbidden_calls == []
+
+
+def test_demo_keys_are_distinct_and_name_real_simulator_settings() -> None:
+    from dataclasses import asdict
+
+    from simulator.core import SimConfig
+
+    settings = set(asdict(SimConfig()))
+    every = [key for module in demo_key_modules() for key in module.DEMO_KEYS]
+    assert len({key.api_key for key in every}) == len(every)
+    for key in every:
+        assert set(key.sim_config) <= settings, key.api_key
+        assert key.trading_ready is (
+            key.outcome == "connected" and "withdraw_unverifiable" not in key.warnings
+        )
