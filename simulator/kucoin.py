@@ -49,6 +49,7 @@ TIMESTAMP_WINDOW_MS = 5_000
 
 @dataclass(frozen=True)
 class KucoinKey(VenueKey):
+    permissions: tuple[str, ...] = ("General", "Spot", "Futures")
     api_version: int = 3
     is_master: bool = True
     sub_name: str | None = None
@@ -91,18 +92,18 @@ def _order_test(code: str, msg: str) -> dict[str, SimResponse]:
 # fmt: off
 add = book.add
 add("connected", "connected", "spot or futures",
-    "Read, spot and futures trading, no withdrawal; whitelisted to the platform's IPs.", permissions=ALL)
+    "Read, spot and futures trading, no withdrawal; whitelisted to the platform's IPs.")
 add("connectedmasked", "connected", "spot or futures",
     "Like the connected key, but KuCoin reports its whitelist masked (203.0.**.10).",
-    permissions=ALL, whitelist=Whitelist.PLATFORM_MASKED)
+    whitelist=Whitelist.PLATFORM_MASKED)
 add("invalidkey", "invalid_key", "spot or futures",
-    "A key KuCoin does not know (deleted or mistyped): 400003.", permissions=ALL, known=False)
+    "A key KuCoin does not know (deleted or mistyped): 400003.", known=False)
 add("wrongsecret", "invalid_key", "spot or futures",
     "The secret pasted is not the key's secret: 400005 (Invalid KC-API-SIGN).",
-    permissions=ALL, pasted_secret="6500de00-0000-4000-8000-00000000dead")  # noqa: S106
+    pasted_secret="6500de00-0000-4000-8000-00000000dead")  # noqa: S106
 add("badpassphrase", "invalid_passphrase", "spot or futures",
     "The account's login password was pasted instead of the API passphrase: 400004.",
-    permissions=ALL, pasted_passphrase="MyKucoinLogin#2024")  # noqa: S106
+    pasted_passphrase="MyKucoinLogin#2024")  # noqa: S106
 add("noread", "no_read_permission", "spot or futures",
     "Trading rights without General: key info and accounts answer 400007.", permissions=("Spot", "Futures"))
 add("notrade", "no_trade_permission", "spot", "General (read-only) only: the order test answers 400007.",
@@ -112,25 +113,23 @@ add("nofutures", "futures_not_enabled", "futures",
 add("withdrawal", "withdrawal_enabled", "spot or futures",
     "The key has the Transfer (withdrawal) permission: refused.", permissions=(*ALL, "Transfer"))
 add("ipnotallowed", "ip_not_allowed", "spot or futures",
-    "Whitelisted to another IP: every private call answers 400006.",
-    permissions=ALL, whitelist=Whitelist.ELSEWHERE)
+    "Whitelisted to another IP: every private call answers 400006.", whitelist=Whitelist.ELSEWHERE)
 add("noiprestriction", "connected", "spot or futures",
     "No IP restriction (ipWhitelist absent): connects with the ip_restriction_missing warning.",
-    permissions=ALL, whitelist=Whitelist.ABSENT)
+    whitelist=Whitelist.ABSENT)
 add("ipmismatch", "connected", "spot or futures",
     "Whitelist holds only the first platform IP: connects with the ip_whitelist_mismatch warning.",
-    permissions=ALL, whitelist=Whitelist.FIRST_ONLY)
+    whitelist=Whitelist.FIRST_ONLY)
 add("restricted", "account_restricted", "spot or futures", "The account is frozen: 411100.",
-    permissions=ALL, answers={"*": error(400, "411100", "User are frozen")})
+    answers={"*": error(400, "411100", "User are frozen")})
 add("unavailable", "exchange_unavailable", "spot or futures",
     "Private calls answer HTTP 503 / 500000, as during maintenance.",
-    permissions=ALL, answers={"*": error(503, "500000", "Service unavailable, please try again later.")})
+    answers={"*": error(503, "500000", "Service unavailable, please try again later.")})
 add("ratelimited", "rate_limited", "spot or futures",
-    "Private calls answer HTTP 429 / 429000 with Retry-After: 5.",
-    permissions=ALL, answers={"*": RATE_LIMITED})
+    "Private calls answer HTTP 429 / 429000 with Retry-After: 5.", answers={"*": RATE_LIMITED})
 add("exchangeerror", "exchange_error", "spot or futures",
     "Key info and accounts answer an unexpected code (400100); it is kept for support.",
-    permissions=ALL, answers={"*": error(400, "400100", "Parameter error")})
+    answers={"*": error(400, "400100", "Parameter error")})
 add("subaccount", "connected", "spot", "A sub-account key (isMaster false, subName bf-demo-sub).",
     permissions=("General", "Spot"), is_master=False, sub_name="bf-demo-sub")
 add("innertransfer", "connected", "spot",
@@ -139,18 +138,17 @@ add("innertransfer", "connected", "spot",
     permissions=("General", "Spot", "InnerTransfer"), whitelist=Whitelist.NONE)
 add("riskrestricted", "account_restricted", "spot or futures",
     "Order tests answer 400700 (a risk problem in the account); reading works.",
-    permissions=ALL,
-    answers=_order_test("400700", "Transaction restricted, there's a risk problem in your account"))
+        answers=_order_test("400700", "Transaction restricted, there's a risk problem in your account"))
 add("kycrequired", "account_restricted", "spot or futures", "Order tests answer 200009 (KYC required).",
-    permissions=ALL, answers=_order_test("200009", "Please complete the KYC verification first."))
+    answers=_order_test("200009", "Please complete the KYC verification first."))
 add("regionrestricted", "account_restricted", "spot or futures",
     "Order tests answer 400301 (operation restricted in the user's region).",
-    permissions=ALL, answers=_order_test("400301", "Operation restricted due to local laws."))
+    answers=_order_test("400301", "Operation restricted due to local laws."))
 add("orderrejected", "connected", "spot or futures",
     "Order tests answer 400350 (an order-size limit): a rejection of the order, so the trade right stands.",
-    permissions=ALL, answers=_order_test("400350", "Upper limit for holding: 10,000USDT."))
+    answers=_order_test("400350", "Upper limit for holding: 10,000USDT."))
 add("v2key", "invalid_key", "spot or futures",
-    "An old V2 key: 400008 (V1 & V2 API keys are no longer supported).", permissions=ALL, api_version=2)
+    "An old V2 key: 400008 (V1 & V2 API keys are no longer supported).", api_version=2)
 # fmt: on
 
 DEMO_KEYS = book.demo_keys

@@ -53,6 +53,7 @@ FUTURES = ("CONTRACT_ACCOUNT_READ", "CONTRACT_DEAL_READ", "CONTRACT_DEAL_WRITE")
 
 @dataclass(frozen=True)
 class MexcKey(VenueKey):
+    permissions: tuple[str, ...] = SPOT
     remaining_validity_days: int | None = None  # apiKeyInfo's remainingValidity; None: IP-bound, no expiry
     self_symbols: tuple[str, ...] = ()  # GET selfSymbols; () = none of its own: defaultSymbols apply
     banned_symbols: tuple[str, ...] = ()  # pairs MEXC bans for this key's API trading (70011)
@@ -117,7 +118,7 @@ book = DemoBook(
 add = book.add
 add("mx0demoConnectedSpot", "connected", "spot",
     "Spot read and trade, whitelisted to the platform's IPs (an order test on BTCUSDT would answer 10007: "
-    "majors are closed to API orders).", permissions=SPOT)
+    "majors are closed to API orders).")
 add("mx0demoConnectedFutures", "connected", "spot, futures or both",
     "Spot and futures read and trade, whitelisted to the platform's IPs, once MEXC allows futures "
     "orders by API again.", permissions=SPOT + FUTURES, sim_config=FUTURES_OPEN)
@@ -127,22 +128,21 @@ add("mx0demoNoReadPermission", "no_read_permission", "spot",
 add("mx0demoNoTradePermission", "no_trade_permission", "spot",
     "Read-only key: the order test answers 700007.", permissions=("SPOT_ACCOUNT_READ", "SPOT_DEAL_READ"))
 add("mx0demoFuturesNotEnabled", "futures_not_enabled", "futures (or spot and futures)",
-    "Spot-only key: the futures account answers 701.", permissions=SPOT, sim_config=FUTURES_OPEN)
+    "Spot-only key: the futures account answers 701.", sim_config=FUTURES_OPEN)
 add("mx0demoWithdrawEnabled", "withdrawal_enabled", "spot",
     "apiKeyInfo lists SPOT_WITHDRAW_WRITE (it can withdraw): the key is refused and its secret destroyed.",
     permissions=(*SPOT, "SPOT_WITHDRAW_READ", "SPOT_WITHDRAW_WRITE"))
 add("mx0demoIpNotAllowed", "ip_not_allowed", "spot",
-    "Whitelisted to another address only: every signed call answers 700006.",
-    permissions=SPOT, whitelist=Whitelist.ELSEWHERE)
+    "Whitelisted to another address only: every signed call answers 700006.", whitelist=Whitelist.ELSEWHERE)
 add("mx0demoNoIpRestriction", "connected", "spot",
     "No IP whitelist (expires in 80 days): connected with warning ip_restriction_missing.",
-    permissions=SPOT, whitelist=Whitelist.NONE, remaining_validity_days=80)
+    whitelist=Whitelist.NONE, remaining_validity_days=80)
 add("mx0demoWhitelistMismatch", "connected", "spot",
     "Whitelisted to the first platform IP only: connected with warning ip_whitelist_mismatch.",
-    permissions=SPOT, whitelist=Whitelist.FIRST_ONLY)
+    whitelist=Whitelist.FIRST_ONLY)
 add("mx0demoAccountRestricted", "account_restricted", "spot",
     "The account is frozen: account and order test answer 60005.",
-    permissions=SPOT, answers=_account_state(60005, "your account is abnormal"))
+    answers=_account_state(60005, "your account is abnormal"))
 add("mx0demoMaintenance", "exchange_unavailable", "spot or futures",
     'Signed calls answer the maintenance body {"code":500,"message":"Under maintenance, …"}.',
     permissions=SPOT + FUTURES, answers=MAINTENANCE)
@@ -150,13 +150,13 @@ add("mx0demoRateLimited", "rate_limited", "spot or futures",
     "Signed calls answer HTTP 429 with Retry-After: 30.", permissions=SPOT + FUTURES, answers=RATE_LIMITED)
 add("mx0demoUnknownError", "exchange_error", "spot",
     "The account call answers code 26 (not classified by the platform; the code is kept for support).",
-    permissions=SPOT, answers=_account_state(26, "operation not allowed"))
+    answers=_account_state(26, "operation not allowed"))
 add("mx0demoExpiresSoon", "connected", "spot",
     "No IP whitelist and 3 days of validity left: warnings key_expires_soon and ip_restriction_missing.",
-    permissions=SPOT, whitelist=Whitelist.NONE, remaining_validity_days=3)
+    whitelist=Whitelist.NONE, remaining_validity_days=3)
 add("mx0demoKeyInfoRefused", "connected", "spot",
     "apiKeyInfo answers 700007, so withdraw rights cannot be read: warning withdraw_unverifiable.",
-    permissions=SPOT, answers={"key_info": spot_error(700007, "No permission to access the endpoint.")})
+    answers={"key_info": spot_error(700007, "No permission to access the endpoint.")})
 add("mx0demoFuturesUnneeded", "connected", "spot",
     "Futures trading enabled on a spot-only connection: warning unneeded_permission.",
     permissions=SPOT + FUTURES)
@@ -164,37 +164,36 @@ add("mx0demoFuturesApiClosed", "futures_api_unavailable", "futures (or spot and 
     "Futures rights, but MEXC's contract detail says apiAllowed false (as live today); spot alone connects.",
     permissions=SPOT + FUTURES)
 add("mx0demoSelfSymbols", "connected", "spot",
-    "The key's own API symbols (selfSymbols: KASUSDT); other pairs answer 10007.",
-    permissions=SPOT, self_symbols=("KASUSDT",))
+    "The key's own API symbols (selfSymbols: KASUSDT); other pairs answer 10007.", self_symbols=("KASUSDT",))
 add("mx0demoPairBanned", "connected", "spot",
     "Every pair is banned for this key's API trading (70011): a symbol answer, so the trade right stands.",
-    permissions=SPOT, banned_symbols=tuple(sorted(SPOT_SYMBOLS)))
+    banned_symbols=tuple(sorted(SPOT_SYMBOLS)))
 add("mx0demoWithdrawRead", "connected", "spot",
     "apiKeyInfo lists SPOT_WITHDRAW_READ only (withdrawal history, no withdrawing): connected.",
     permissions=(*SPOT, "SPOT_WITHDRAW_READ"))
 add("mx0demoKeyInfoMissing", "connected", "spot",
     "GET apiKeyInfo answers a 404 HTML page (undocumented endpoint gone): warning withdraw_unverifiable.",
-    permissions=SPOT, answers={"key_info": SimResponse(404, NOT_FOUND_PAGE, {"Content-Type": "text/html"})})
+    answers={"key_info": SimResponse(404, NOT_FOUND_PAGE, {"Content-Type": "text/html"})})
 add("mx0demoUnknownPermission", "connected", "spot",
     "apiKeyInfo lists a permission the platform does not know (SPOT_COPYTRADING_WRITE, invented): "
     "warning withdraw_unverifiable.", permissions=(*SPOT, "SPOT_COPYTRADING_WRITE"))
 add("mx0demoNoAuthority", "connected", "spot",
     "apiKeyInfo answers HTTP 401 \"No authority\" while the account and order test pass: not invalid_key, "
-    "warning withdraw_unverifiable.", permissions=SPOT, answers={"key_info": NO_AUTHORITY})
+    "warning withdraw_unverifiable.", answers={"key_info": NO_AUTHORITY})
 add("mx0demoUnusualStatus", "account_restricted", "spot",
     "Account and order test answer 730100 \"Unusual user status\".",
-    permissions=SPOT, answers=_account_state(730100, "Unusual user status"))
+    answers=_account_state(730100, "Unusual user status"))
 add("mx0demoSubForbidden", "account_restricted", "spot",
     "A forbidden sub-account: account and order test answer 140002.",
-    permissions=SPOT, answers=_account_state(140002, "sub account is forbidden"))
+    answers=_account_state(140002, "sub account is forbidden"))
 add("mx0demoRiskControl", "account_restricted", "spot",
     "The order test answers 10098 (risk control); reading works.",
-    permissions=SPOT, answers={"order": spot_error(10098, "risk control system detected abnormal")})
+    answers={"order": spot_error(10098, "risk control system detected abnormal")})
 add("mx0demoInvalidKey", "invalid_key", "spot or futures", "A key MEXC does not know: 10072 (futures: 401).",
-    permissions=SPOT, known=False)
+    known=False)
 add("mx0demoWrongSecret", "invalid_key", "spot or futures",
     "A known key with the wrong secret: 700002 (futures: 602).",
-    permissions=SPOT, pasted_secret=hashlib.sha256(b"backfuture-demo-mexc-pasted").hexdigest()[:32])
+    pasted_secret=hashlib.sha256(b"backfuture-demo-mexc-pasted").hexdigest()[:32])
 # fmt: on
 
 DEMO_KEYS = book.demo_keys
