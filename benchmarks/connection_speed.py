@@ -115,6 +115,7 @@ def _measure(sim: Simulator, case: Case, mode: Mode, repetitions: int, latency_m
     from backfuture.engine.server_clock import server_clock
 
     run = _connected_test(case)
+    sim.configure(demo_key(case.exchange).sim_config)  # e.g. MEXC futures open to the API
     samples: list[float] = []
     calls = 0
     if mode == "warm":

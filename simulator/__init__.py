@@ -1,4 +1,8 @@
-"""The exchange simulator: one loopback server, one venue per exchange market (see ``core``)."""
+"""The exchange simulator: one loopback server (``core``), one venue per exchange host, and the kit
+every exchange's simulator is built from (``kit``).
+
+The simulator of exchange X is the module ``simulator.X``, with ``venues()`` and ``DEMO_KEYS``.
+"""
 
 from __future__ import annotations
 

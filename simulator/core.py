@@ -12,7 +12,8 @@ Control endpoints (under ``/_sim``) change behaviour at run time for tests and d
 * ``GET /_sim/requests`` the request log (method, venue, path, query; never headers or bodies,
   which carry keys and signatures); ``DELETE /_sim/requests`` clears it.
 * ``GET /_sim/config``, ``POST /_sim/config`` with any of ``latency_ms``, ``clock_offset_ms``,
-  ``fault`` (see :class:`Fault`), ``fault_venue`` (limit the fault to one venue), ``client_ip``.
+  ``fault`` (see :class:`Fault`), ``fault_venue`` (limit the fault to one venue), ``client_ip``,
+  ``mexc_futures_api_allowed``; ``POST /_sim/reset`` restores the defaults and each venue's state.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -65,6 +66,9 @@ class SimConfig:
         default_factory=lambda: (os.environ.get("EGRESS_IPS") or "203.0.113.10").split(",")[0].strip()
     )
     read_timeout_delay_s: float = 8.0
+    # MEXC's contract detail reports "apiAllowed": false today (futures orders closed to the API,
+    # ../shared/reference/exchanges.md section 6 #3); true simulates MEXC opening them again.
+    mexc_futures_api_allowed: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,7 @@ class SimRequest:
     headers: dict[str, str]  # lower-case names
     body: str
     client_ip: str
+    config: SimConfig = field(default_factory=SimConfig)  # the run-time switches, read-only here
 
 
 @dataclass
@@ -88,6 +93,8 @@ class Venue(Protocol):
     name: str  # the path prefix, e.g. "mexc-spot"
 
     def handle(self, request: SimRequest, clock_ms: Callable[[], int]) -> SimResponse: ...
+
+    def reset(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -143,6 +150,15 @@ class Simulator:
         with self._lock:
             self.config = SimConfig()
             self.requests.clear()
+        for venue in self.venues.values():
+            venue.reset()
+
+    def configure(self, changes: Mapping[str, Any]) -> None:
+        """Apply ``SimConfig`` changes by name (``/_sim/config``, and a demo key's ``sim_config``)."""
+        for key, value in changes.items():
+            if not hasattr(self.config, key):
+                raise ValueError(key)
+            setattr(self.config, key, Fault(value) if key == "fault" else value)
 
     def log(self, entry: LoggedRequest) -> None:
         with self._lock:
@@ -201,6 +217,7 @@ def _handler_for(sim: Simulator) -> type[BaseHTTPRequestHandler]:
                 headers={k.lower(): v for k, v in self.headers.items()},
                 body=body,
                 client_ip=config.client_ip,
+                config=config,
             )
             try:
                 response = venue.handle(request, sim.clock_ms)
@@ -219,12 +236,8 @@ def _handler_for(sim: Simulator) -> type[BaseHTTPRequestHandler]:
                 self._send(SimResponse(200, asdict(sim.config)))
             elif path == "/config" and self.command == "POST":
                 try:
-                    changes = json.loads(body or "{}")
-                    for key, value in changes.items():
-                        if not hasattr(sim.config, key):
-                            raise ValueError(key)
-                        setattr(sim.config, key, Fault(value) if key == "fault" else value)
-                except (ValueError, TypeError) as error:
+                    sim.configure(json.loads(body or "{}"))
+                except (ValueError, TypeError, AttributeError) as error:
                     self._send(SimResponse(400, {"error": f"bad config: {error}"}))
                     return
                 self._send(SimResponse(200, asdict(sim.config)))

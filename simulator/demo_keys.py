@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -15,11 +18,20 @@ class DemoKey:
     outcome: str  # the contract's outcome code, or "connected"
     markets: str  # which markets to connect to see the outcome, e.g. "spot", "futures", "spot or futures"
     description: str
+    # The simulator settings (``SimConfig`` fields) under which the outcome holds, e.g. MEXC futures
+    # open to the API; empty: the defaults, which answer as the live exchange does.
+    sim_config: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def warnings(self) -> frozenset[str]:
         """The warning codes the description promises (the README shows the same text)."""
         return frozenset(code for code in WARNING_CODES if code in self.description)
+
+    @property
+    def trading_ready(self) -> bool:
+        """Online and known not to withdraw: the contract's "Trading readiness" (api.md) is false
+        while withdrawal rights are unverifiable, until the user confirms."""
+        return self.outcome == "connected" and "withdraw_unverifiable" not in self.warnings
 
 
 WARNING_CODES = (
@@ -47,10 +59,11 @@ def markdown_table() -> str:
     ]
     for module in demo_key_modules():
         for key in module.DEMO_KEYS:
+            setting = f" Simulator setting: `{json.dumps(dict(key.sim_config))}`." if key.sim_config else ""
             lines.append(
                 f"| {key.exchange} | `{key.api_key}` | `{key.api_secret}` | "
                 f"{f'`{key.passphrase}`' if key.passphrase else '-'} | {key.markets} | `{key.outcome}` | "
-                f"{key.description} |"
+                f"{key.description}{setting} |"
             )
     return "\n".join(lines) + "\n"
 

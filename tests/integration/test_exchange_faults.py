@@ -173,8 +173,9 @@ def demo_body(venue: Venue) -> dict[str, Any]:
 
 
 @pytest.fixture
-def online(api: ApiClient, venue: Venue) -> Iterator[dict[str, Any]]:
+def online(api: ApiClient, sim: Any, venue: Venue) -> Iterator[dict[str, Any]]:
     """A connection of ``venue``'s exchange that has just tested Online (trading_ready true)."""
+    sim.configure(connecting_key(venue).sim_config)  # e.g. MEXC futures open to the API
     created = api.post("/connections", demo_body(venue))
     assert created.status == 201, created.body
     connection = dict(created.body)
@@ -280,6 +281,7 @@ def test_every_venue_of_every_exchange_reports_fast_faults_as_unavailable(
     from simulator.demo_keys import platform_ips
 
     demo = connecting_key(venue)
+    sim.configure(demo.sim_config)
     credentials = Credentials(demo.api_key, demo.api_secret, demo.passphrase)
     markets = frozenset(Market(m) for m in venue.markets)
     first = connection_test.run_connection_test(venue.exchange, credentials, markets, platform_ips())

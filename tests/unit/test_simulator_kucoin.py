@@ -306,3 +306,22 @@ def test_demo_keys_look_like_kucoin_keys() -> None:
         assert demo.passphrase
         assert demo.markets in ("spot", "futures", "spot or futures")
         assert demo.description
+
+
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [
+        ("riskrestricted", "400700"),
+        ("kycrequired", "200009"),
+        ("regionrestricted", "400301"),
+        ("orderrejected", "400350"),
+    ],
+)
+def test_order_tests_answer_account_and_order_rejections(sim: Simulator, label: str, expected: str) -> None:
+    order = json.dumps(
+        {"clientOid": "t1", "side": "buy", "symbol": "BTC-USDT", "type": "limit", "price": "1", "size": "1"}
+    )
+    spot = ForeignClient(sim).send(key(label), "POST", "/api/v1/hf/orders/test", body=order)
+    futures = ForeignClient(sim, "kucoin-futures").send(key(label), "POST", "/api/v1/orders/test", body=order)
+    assert code(spot) == code(futures) == expected
+    assert code(ForeignClient(sim).send(key(label), "GET", "/api/v1/accounts")) == "200000"

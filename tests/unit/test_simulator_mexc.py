@@ -32,10 +32,7 @@ def mexc_venues() -> Iterator[Simulator]:
 @pytest.fixture
 def sim(mexc_venues: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
     monkeypatch.delenv("EGRESS_IPS", raising=False)
-    mexc_venues.reset()
-    spot = _spot_venue(mexc_venues)
-    spot.orders_placed.clear()
-    spot.key_changes.clear()
+    mexc_venues.reset()  # also clears the venues' records of forbidden calls
     return mexc_venues
 
 
@@ -133,8 +130,9 @@ def test_foreign_client_signed_get_is_accepted(sim: Simulator) -> None:
 
 
 def test_foreign_client_with_signature_in_form_body_is_accepted(sim: Simulator) -> None:
-    # Docs example 1: everything in the body, x-www-form-urlencoded.
-    body = "symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=1&price=11&recvWindow=5000"
+    # Docs example 1: everything in the body, x-www-form-urlencoded (on MXUSDT: BTCUSDT is closed
+    # to API orders today).
+    body = "symbol=MXUSDT&side=BUY&type=LIMIT&quantity=1&price=11&recvWindow=5000"
     response = spot_call(
         sim,
         "POST",
@@ -148,7 +146,7 @@ def test_foreign_client_with_signature_in_form_body_is_accepted(sim: Simulator) 
 
 def test_mixed_query_and_body_signed_without_ampersand_is_accepted(sim: Simulator) -> None:
     # Docs example 3: part in the query, part in the body; totalParams joins them with nothing.
-    query = "symbol=BTCUSDT&side=BUY&type=LIMIT"
+    query = "symbol=MXUSDT&side=BUY&type=LIMIT"
     stamp = _now()
     body = f"quantity=1&price=11&recvWindow=5000&timestamp={stamp}"
     good = _hex(SECRET, query + body)
@@ -235,7 +233,7 @@ def test_api_key_info_shape(sim: Simulator) -> None:
 
 def test_order_test_validates_like_an_order(sim: Simulator) -> None:
     tiny = spot_call(
-        sim, "POST", "/api/v3/order/test", "symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=0.0001&price=1"
+        sim, "POST", "/api/v3/order/test", "symbol=MXUSDT&side=BUY&type=LIMIT&quantity=0.0001&price=1"
     )
     assert _code(tiny) == 30002
     bad_symbol = spot_call(sim, "POST", "/api/v3/order/test", "symbol=NOPEUSDT&side=BUY&type=MARKET")
@@ -249,17 +247,81 @@ def test_order_test_validates_like_an_order(sim: Simulator) -> None:
         key=read_only.api_key,
         secret=read_only.api_secret,
     )
-    assert _code(refused) == 700007
+    assert _code(refused) == 700007  # the permission is checked before the symbol
+
+
+def test_majors_are_closed_to_api_orders(sim: Simulator) -> None:
+    closed = spot_call(
+        sim, "POST", "/api/v3/order/test", "symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=1&price=11"
+    )
+    assert (closed.status_code, closed.json()) == (400, {"code": 10007, "msg": "symbol not support api"})
+    default = httpx.get(f"{sim.base_url('mexc-spot')}/api/v3/defaultSymbols").json()
+    assert (default["code"], default["msg"]) == (200, None)
+    assert "MXUSDT" in default["data"] and "BTCUSDT" not in default["data"]
+    for symbol in default["data"]:
+        query = f"symbol={symbol}&side=BUY&type=LIMIT&quantity=1&price=11"
+        assert spot_call(sim, "POST", "/api/v3/order/test", query).json() == {}
+    assert spot_call(sim, "GET", "/api/v3/selfSymbols").json() == {"code": 200, "data": []}
+
+
+def _demo(api_key: str) -> dict[str, Any]:
+    demo = next(k for k in DEMO_KEYS if k.api_key == api_key)
+    return {"key": demo.api_key, "secret": demo.api_secret}
+
+
+def test_self_symbols_and_banned_pairs(sim: Simulator) -> None:
+    own = _demo("mx0demoSelfSymbols")
+    assert spot_call(sim, "GET", "/api/v3/selfSymbols", **own).json() == {"code": 200, "data": ["KASUSDT"]}
+    order = "side=BUY&type=LIMIT&quantity=1&price=11"
+    assert spot_call(sim, "POST", "/api/v3/order/test", f"symbol=KASUSDT&{order}", **own).json() == {}
+    assert _code(spot_call(sim, "POST", "/api/v3/order/test", f"symbol=MXUSDT&{order}", **own)) == 10007
+    banned = _demo("mx0demoPairBanned")
+    refused = spot_call(sim, "POST", "/api/v3/order/test", f"symbol=MXUSDT&{order}", **banned)
+    assert refused.json() == {"code": 70011, "msg": "Pair user ban trade apikey"}
+    assert spot_call(sim, "GET", "/api/v3/account", **banned).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("api_key", "account", "order"),
+    [
+        ("mx0demoUnusualStatus", 730100, 730100),
+        ("mx0demoSubForbidden", 140002, 140002),
+        ("mx0demoRiskControl", None, 10098),  # reading works, trading is stopped
+        ("mx0demoAccountRestricted", 60005, 60005),
+    ],
+)
+def test_account_states(sim: Simulator, api_key: str, account: int | None, order: int) -> None:
+    demo = _demo(api_key)
+    read = spot_call(sim, "GET", "/api/v3/account", **demo)
+    assert (read.status_code, _code(read)) == ((200, None) if account is None else (400, account))
+    trade = spot_call(sim, "POST", "/api/v3/order/test", "symbol=MXUSDT&side=BUY&type=MARKET", **demo)
+    assert _code(trade) == order
+    assert spot_call(sim, "GET", "/api/v3/apiKeyInfo", **demo).status_code == 200
+
+
+def test_key_info_answers_as_the_live_exchange_may(sim: Simulator) -> None:
+    missing = spot_call(sim, "GET", "/api/v3/apiKeyInfo", **_demo("mx0demoKeyInfoMissing"))
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html")
+    no_authority = _demo("mx0demoNoAuthority")
+    refused = spot_call(sim, "GET", "/api/v3/apiKeyInfo", **no_authority)
+    assert (refused.status_code, refused.json()) == (401, {"code": 401, "msg": "No authority"})
+    assert spot_call(sim, "GET", "/api/v3/account", **no_authority).status_code == 200
+    read_only = spot_call(sim, "GET", "/api/v3/apiKeyInfo", **_demo("mx0demoWithdrawRead")).json()
+    assert "SPOT_WITHDRAW_READ" in read_only["permissions"].split(",")
+    assert "SPOT_WITHDRAW_WRITE" not in read_only["permissions"].split(",")
+    unknown = spot_call(sim, "GET", "/api/v3/apiKeyInfo", **_demo("mx0demoUnknownPermission")).json()
+    assert "SPOT_COPYTRADING_WRITE" in unknown["permissions"].split(",")
 
 
 def test_real_order_and_key_change_are_served_and_recorded(sim: Simulator) -> None:
-    order = spot_call(sim, "POST", "/api/v3/order", "symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=1&price=11")
+    order = spot_call(sim, "POST", "/api/v3/order", "symbol=MXUSDT&side=BUY&type=LIMIT&quantity=1&price=11")
     assert order.status_code == 200
     assert order.json()["orderId"]
     change = spot_call(sim, "POST", "/api/v3/apiKeyInfo", f"apiKey={KEY}&ipWhiteList=1.2.3.4&note=x")
     assert change.status_code == 200
     spot = _spot_venue(sim)
-    assert spot.orders_placed == [{"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT"}]
+    assert spot.orders_placed == [{"symbol": "MXUSDT", "side": "BUY", "type": "LIMIT"}]
     assert spot.key_changes == [{"apiKey": KEY, "ipWhiteList": "1.2.3.4"}]
     logged = {(r.method, r.path) for r in sim.requests}
     assert {("POST", "/api/v3/order"), ("POST", "/api/v3/apiKeyInfo")} <= logged
@@ -333,3 +395,19 @@ def test_futures_unknown_key_ip_and_permission(sim: Simulator) -> None:
     assert futures_call(sim, key=ip.api_key, secret=ip.api_secret).json()["code"] == 406
     spot_only = next(k for k in DEMO_KEYS if k.api_key == "mx0demoFuturesNotEnabled")
     assert futures_call(sim, key=spot_only.api_key, secret=spot_only.api_secret).json()["code"] == 701
+
+
+def test_contract_detail_reports_api_allowed_false_unless_switched(sim: Simulator) -> None:
+    url = f"{sim.base_url('mexc-futures')}/api/v1/contract/detail"
+    every = httpx.get(url).json()
+    assert every["success"] is True
+    assert {c["symbol"] for c in every["data"]} >= {"BTC_USDT"}
+    assert all(c["apiAllowed"] is False for c in every["data"])
+    sim.configure({"mexc_futures_api_allowed": True})
+    one = httpx.get(url, params={"symbol": "BTC_USDT"}).json()["data"]
+    assert (one["symbol"], one["apiAllowed"]) == ("BTC_USDT", True)
+    assert httpx.get(url, params={"symbol": "NOPE_USDT"}).json()["success"] is False
+    sim.reset()
+    assert httpx.get(url, params={"symbol": "BTC_USDT"}).json()["data"]["apiAllowed"] is False
+    switched = httpx.post(f"{sim.base_url('_sim')}/config", json={"mexc_futures_api_allowed": True})
+    assert switched.json()["mexc_futures_api_allowed"] is True
