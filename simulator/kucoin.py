@@ -127,6 +127,9 @@ add("unavailable", "exchange_unavailable", "spot or futures",
     answers={"*": error(503, "500000", "Service unavailable, please try again later.")})
 add("ratelimited", "rate_limited", "spot or futures",
     "Private calls answer HTTP 429 / 429000 with Retry-After: 5.", answers={"*": RATE_LIMITED})
+add("clockskew", "clock_skew", "spot or futures",
+    "Private calls keep answering 400002 (KC-API-TIMESTAMP invalid) even after the service re-syncs.",
+    answers={"*": error(400, "400002", "KC-API-TIMESTAMP Invalid")})
 add("exchangeerror", "exchange_error", "spot or futures",
     "Key info and accounts answer an unexpected code (400100); it is kept for support.",
     answers={"*": error(400, "400100", "Parameter error")})

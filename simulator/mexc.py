@@ -148,6 +148,12 @@ add("mx0demoMaintenance", "exchange_unavailable", "spot or futures",
     permissions=SPOT + FUTURES, answers=MAINTENANCE)
 add("mx0demoRateLimited", "rate_limited", "spot or futures",
     "Signed calls answer HTTP 429 with Retry-After: 30.", permissions=SPOT + FUTURES, answers=RATE_LIMITED)
+add("mx0demoClockSkew", "clock_skew", "spot or futures",
+    "Signed calls keep rejecting the timestamp (700003; futures: 513) even after the service re-syncs.",
+    permissions=SPOT + FUTURES, answers={
+        "mexc-spot": spot_error(700003, "Timestamp for this request is outside of the recvWindow."),
+        "mexc-futures": futures_error(513, "Invalid request (for open api serves time more or less than 10s)"),
+    })
 add("mx0demoUnknownError", "exchange_error", "spot",
     "The account call answers code 26 (not classified by the platform; the code is kept for support).",
     answers=_account_state(26, "operation not allowed"))

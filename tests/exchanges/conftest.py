@@ -77,14 +77,16 @@ def _forget() -> None:
 class Prober:
     """``run_probe(demo, markets)``: one probe with a fresh HTTP client, as a cold request would."""
 
-    def __init__(self, spec: ExchangeSpec) -> None:
+    def __init__(self, spec: ExchangeSpec, sim: Simulator) -> None:
         self.spec = spec
+        self.sim = sim
 
     def __call__(self, demo: DemoKey | Credentials, markets: frozenset[Market]) -> ProbeReport:
         if isinstance(demo, Credentials):
             credentials = demo
         else:
             credentials = Credentials(demo.api_key, demo.api_secret, demo.passphrase)
+            self.sim.configure(demo.sim_config)  # the settings the key's outcome holds under
 
         async def run() -> ProbeReport:
             async with new_http_client() as client:
@@ -107,4 +109,4 @@ class Prober:
 
 @pytest.fixture
 def run_probe(sim: Simulator, spec: ExchangeSpec) -> Prober:
-    return Prober(spec)
+    return Prober(spec, sim)

@@ -590,10 +590,14 @@ class Expect:
     whitelist: str = "platform"  # "platform", "first", "none", "unknown"
     warnings: tuple[WarningCode, ...] = ()  # in the probe's own report (connection_test adds more)
     expires_in_days: int | None = None
+    unknown: tuple[str, ...] = ()  # permission names the platform does not know
 
 
 SPOT_OK = {"credentials": OK, "read": OK, "trade": OK, "withdraw_disabled": OK, "balance_access": OK}
 CLEAN: dict[str, bool | None] = {"read": True, "trade": True, "withdraw": False, "futures": False}
+# apiKeyInfo unreadable (best effort): everything judged but withdrawal.
+UNVERIFIED = {"credentials": OK, "read": OK, "trade": OK, "balance_access": OK}
+UNREAD: dict[str, bool | None] = {"read": True, "trade": True, "withdraw": None, "futures": None}
 
 EXPECTED: dict[str, Expect] = {
     "mx0demoConnectedSpot": Expect(SPOT, checks=SPOT_OK, permissions=CLEAN),
@@ -657,6 +661,31 @@ EXPECTED: dict[str, Expect] = {
     "mx0demoWrongSecret": Expect(
         BOTH, Outcome.INVALID_KEY, "700002", checks={"credentials": FAILED}, whitelist="unknown"
     ),
+    "mx0demoClockSkew": Expect(BOTH, Outcome.CLOCK_SKEW, "700003", checks={}, whitelist="unknown"),
+    # Issue 10: MEXC as it really is.
+    "mx0demoFuturesApiClosed": Expect(
+        BOTH, Outcome.FUTURES_API_UNAVAILABLE, None, checks=SPOT_OK, permissions=CLEAN | {"futures": True}
+    ),
+    "mx0demoSelfSymbols": Expect(SPOT, checks=SPOT_OK, permissions=CLEAN),
+    "mx0demoPairBanned": Expect(SPOT, checks=SPOT_OK, permissions=CLEAN),
+    "mx0demoWithdrawRead": Expect(SPOT, checks=SPOT_OK, permissions=CLEAN),
+    "mx0demoKeyInfoMissing": Expect(SPOT, checks=UNVERIFIED, permissions=UNREAD, whitelist="unknown"),
+    "mx0demoNoAuthority": Expect(SPOT, checks=UNVERIFIED, permissions=UNREAD, whitelist="unknown"),
+    "mx0demoUnknownPermission": Expect(
+        SPOT, checks=UNVERIFIED, permissions=CLEAN | {"withdraw": None}, unknown=("SPOT_COPYTRADING_WRITE",)
+    ),
+    "mx0demoUnusualStatus": Expect(
+        SPOT, Outcome.ACCOUNT_RESTRICTED, "730100", checks={"credentials": OK, "withdraw_disabled": OK}
+    ),
+    "mx0demoSubForbidden": Expect(
+        SPOT, Outcome.ACCOUNT_RESTRICTED, "140002", checks={"credentials": OK, "withdraw_disabled": OK}
+    ),
+    "mx0demoRiskControl": Expect(
+        SPOT,
+        Outcome.ACCOUNT_RESTRICTED,
+        "10098",
+        checks={"credentials": OK, "read": OK, "balance_access": OK, "withdraw_disabled": OK},
+    ),
 }
 
 
@@ -699,7 +728,7 @@ def test_probe_reports_each_demo_key(run_probe: Prober, api_key: str) -> None:
     whitelist = {"platform": PLATFORM_IPS, "first": PLATFORM_IPS[:1], "none": [], "unknown": None}
     assert report.ip_whitelist == whitelist[expect.whitelist]
     assert set(report.warnings) == set(expect.warnings)
-    assert report.unknown_permissions == []
+    assert report.unknown_permissions == list(expect.unknown)
     if expect.expires_in_days is None:
         assert report.key_expires_at is None
     else:
@@ -759,23 +788,26 @@ def test_cold_probe_takes_one_time_call_then_concurrent_calls_and_warm_skips_it(
     cold = [(r.venue, r.method, r.path) for r in sim.requests]
     time_calls = {"mexc-spot": ("mexc-spot", "GET", "/api/v3/time"),
                   "mexc-futures": ("mexc-futures", "GET", "/api/v1/contract/ping")}  # fmt: skip
-    assert sorted(cold) == sorted(
-        [
-            *time_calls.values(),
-            ("mexc-futures", "GET", "/api/v1/private/account/assets"),
-            ("mexc-spot", "GET", "/api/v3/account"),
-            ("mexc-spot", "GET", "/api/v3/apiKeyInfo"),
-            ("mexc-spot", "POST", "/api/v3/order/test"),
-        ]
-    )
-    # Each host's signed calls start once that host's clock is known, not after every host's.
-    for index, (venue, _, _) in enumerate(cold):
-        if (venue, *cold[index][1:]) not in time_calls.values():
-            assert cold.index(time_calls[venue]) < index, cold
+    public = [
+        ("mexc-spot", "GET", "/api/v3/defaultSymbols"),
+        ("mexc-futures", "GET", "/api/v1/contract/detail"),
+    ]
+    signed = [
+        ("mexc-futures", "GET", "/api/v1/private/account/assets"),
+        ("mexc-spot", "GET", "/api/v3/account"),
+        ("mexc-spot", "GET", "/api/v3/apiKeyInfo"),
+        ("mexc-spot", "POST", "/api/v3/order/test"),
+    ]
+    assert sorted(cold) == sorted([*time_calls.values(), *public, *signed])
+    # Public calls go out with the clock sync; each host's signed calls start once that host's
+    # clock is known, and the order test once the symbols open to API orders are known.
+    for call in signed:
+        assert cold.index(time_calls[call[0]]) < cold.index(call), cold
+    assert cold.index(public[0]) < cold.index(("mexc-spot", "POST", "/api/v3/order/test"))
     sim.requests.clear()
     run_probe(key("mx0demoConnectedFutures"), BOTH)
-    assert all(r.path not in ("/api/v3/time", "/api/v1/contract/ping") for r in sim.requests)
-    assert len(sim.requests) == 4
+    # Warm: no clock, and the public answers are cached: one round of the four signed calls.
+    assert sorted((r.venue, r.method, r.path) for r in sim.requests) == sorted(signed)
 
 
 def test_the_probe_never_places_an_order_or_changes_a_key(run_probe: Prober, sim: Simulator) -> None:

@@ -451,7 +451,8 @@ def _judge_futures(
     closed = any(r.ok and r.value is False for r in of_role(Role.FUTURES_API))
     denied = failed_with(Outcome.FUTURES_NOT_ENABLED, Role.FUTURES_READ, Role.FUTURES_TRADE)
     if closed:
-        report.checks["futures"] = CheckValue.FAILED
+        # A fact about the exchange, not the key: the check fails only if this is the failure reported
+        # (connection_test marks it), never beside a key or availability problem.
         found.append(ExchangeFailure(Outcome.FUTURES_API_UNAVAILABLE, check="futures"))
     if denied or facts.futures_trade is False:
         report.permissions["futures"] = False
