@@ -83,14 +83,14 @@ ROWS = [
         trading_ready=None,
     ),
     Row(
-        "withdraw unknown: Online with a warning",
+        "withdraw unknown: Online with a warning, not trading-ready",
         clean(
             permissions={"read": True, "trade": True, "withdraw": None, "futures": False},
             checks={"credentials": OK, "read": OK, "trade": OK},
         ),
         "connected",
         warnings=(WarningCode.WITHDRAW_UNVERIFIABLE,),
-        trading_ready=True,
+        trading_ready=False,
         checks={"withdraw_disabled": "unknown"},
     ),
     Row(

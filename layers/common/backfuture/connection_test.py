@@ -159,7 +159,11 @@ def diagnose(
         "account": dict(report.account),
         "clock_offset_ms": report.clock_offset_ms,
     }
-    trading_ready = {Status.CONNECTED: True, Status.UNAVAILABLE: None}.get(status, False)
+    # Trading readiness fails closed (contract, "Trading readiness"): Online is not enough while the
+    # platform does not know that the key cannot withdraw; the user's confirmation lifts that
+    # (ConnectionService), never this function.
+    withdraw_ruled_out = checks["withdraw_disabled"] is CheckValue.OK
+    trading_ready = {Status.CONNECTED: withdraw_ruled_out, Status.UNAVAILABLE: None}.get(status, False)
     return TestResult(status, trading_ready, document)
 
 
