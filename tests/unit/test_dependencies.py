@@ -18,6 +18,7 @@ def _requirements(lines: list[str]) -> dict[str, tuple[str, frozenset[str]]]:
     """name -> (pinned version, sha256 hashes), from pip's requirements format with continuations."""
     joined = " ".join(line.split(" #", 1)[0] for line in lines if not line.startswith("#"))
     found: dict[str, tuple[str, frozenset[str]]] = {}
+    name = ""
     for entry in joined.replace("\\", " ").split():
         if entry.startswith("--hash=sha256:"):
             version, hashes = found[name]
