@@ -472,13 +472,20 @@ def count_orphans(db: Any, sm: Any, table: str, prefix: str) -> Counter[str]:
         else:
             orphans["connection_without_secret"] += not stored
         orphans["connection_without_name_lock"] += (pk, f"NAME#{connection['name_key']}") not in name_locks
-        orphans["connection_without_key_lock"] += f"KEY#{connection['key_fingerprint']}" not in key_locks
+        # A key is locked only once a test passed or refused it (contract, "One key, one connection").
+        if connection.get("key_locked"):
+            lock = key_locks.get(f"KEY#{connection['key_fingerprint']}")
+            orphans["connection_without_key_lock"] += (
+                lock is None or lock["connection_id"] != connection["id"]
+            )
     for (pk, sk), lock in name_locks.items():
         owner = connections.get((pk, lock["connection_id"]))
         orphans["name_lock_without_connection"] += owner is None or f"NAME#{owner['name_key']}" != sk
     for pk, lock in key_locks.items():
         owner = connections.get((f"USER#{lock['owner']}", lock["connection_id"]))
-        orphans["key_lock_without_connection"] += owner is None or f"KEY#{owner['key_fingerprint']}" != pk
+        orphans["key_lock_without_connection"] += (
+            owner is None or f"KEY#{owner['key_fingerprint']}" != pk or not owner.get("key_locked")
+        )
     profiles = {i["PK"]: int(i.get("connection_count", 0)) for i in items if i["SK"] == "PROFILE"}
     per_user = Counter(pk for pk, _ in connections)
     for user in set(profiles) | set(per_user):
