@@ -138,16 +138,16 @@ def test_a_spent_platform_budget_answers_like_exchange_rate_limiting(
 
 
 def test_the_budget_counter_never_overspends_under_concurrency(aws: dict[str, str]) -> None:
-    from backfuture.storage.repository import ConnectionRepository
+    from backfuture.storage.repository import ConnectionRepository, Counter
 
     repository = ConnectionRepository()
     barrier = threading.Barrier(12)
-    taken: Counter[bool] = Counter()
+    taken: dict[bool, int] = {True: 0, False: 0}
     lock = threading.Lock()
 
     def take() -> None:
         barrier.wait()
-        ok = repository.take("PLATFORM#budget", "mexc#10#1", cost=6, limit=30, window_end_s=20)
+        ok = not repository.take_together([Counter("PLATFORM#budget", "mexc#10#1", 6, 30, 20)])
         with lock:
             taken[ok] += 1
 
@@ -156,7 +156,7 @@ def test_the_budget_counter_never_overspends_under_concurrency(aws: dict[str, st
         thread.start()
     for thread in threads:
         thread.join()
-    assert taken == Counter({True: 5, False: 7})
+    assert taken == {True: 5, False: 7}
 
 
 def test_every_exchange_has_a_budget_well_under_its_limit() -> None:

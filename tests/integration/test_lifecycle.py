@@ -319,11 +319,10 @@ def test_delete_fails_cleanly_and_a_retry_finishes_it(
     ("service", "operation", "nth"),
     [
         ("dynamodb", "update_item", 1),  # the claim
-        ("dynamodb", "update_item", 2),  # the user's hourly quota
-        ("dynamodb", "update_item", 3),  # the platform's budget
+        ("dynamodb", "transact_write_items", 1),  # the user's hourly quota and the platform's budget
         ("secretsmanager", "get_secret_value", 2),
         ("secretsmanager", "delete_secret", 1),
-        ("dynamodb", "transact_write_items", 1),  # the refusal and the key lock
+        ("dynamodb", "transact_write_items", 2),  # the refusal and the key lock
     ],
 )
 def test_refusal_fails_cleanly_at_every_step(

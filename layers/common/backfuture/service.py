@@ -43,6 +43,7 @@ from backfuture.quotas import platform_budget
 from backfuture.storage.repository import (
     ConnectionRecord,
     ConnectionRepository,
+    Counter,
     quota_exceeded,
     user_pk,
 )
@@ -198,8 +199,7 @@ class ConnectionService:
             if record.secret_arn is not None:
                 self.vault.destroy(record.secret_arn)
             return status_document(record)
-        self._spend_test_quota(record.owner)
-        budget_wait_s = self._spend_platform_budget(record.exchange)
+        budget_wait_s = self._spend_quotas(record.owner, record.exchange)
         credentials: Credentials | None = None
         if budget_wait_s is not None:
             # All users together have used what the platform may send this exchange right now.
@@ -285,32 +285,33 @@ class ConnectionService:
                 raise
             return self.repository.record_result(record, **fields)
 
-    def _spend_test_quota(self, owner: str) -> None:
+    def _spend_quotas(self, owner: str, exchange: str) -> int | None:
+        """Take one test from the user's hourly quota and its share of the exchange's platform budget,
+        in one transaction (all or none). Raises QUOTA_EXCEEDED when the user's quota is used up;
+        returns the seconds to wait when the platform's budget is spent, else None."""
+        now_s = now_ms() // 1000
         limit = settings().tests_per_user_per_hour
-        now_s = now_ms() // 1000
         hour = now_s // 3600
-        window_end = (hour + 1) * 3600
-        if not self.repository.take(
-            user_pk(owner), f"QUOTA#tests#{hour}", cost=1, limit=limit, window_end_s=window_end
-        ):
-            metrics.add_metric(name="QuotaExceeded", unit="Count", value=1)
-            raise quota_exceeded("TESTS_PER_USER_PER_HOUR", limit, window_end - now_s)
-
-    def _spend_platform_budget(self, exchange: str) -> int | None:
-        """Take one test's share of the exchange's platform budget; the seconds to wait when spent."""
+        hour_end = (hour + 1) * 3600
         budget = platform_budget(exchange)
-        now_s = now_ms() // 1000
         window = now_s // budget.window_s
         window_end = (window + 1) * budget.window_s
-        limit = int(budget.max_units * settings().platform_budget_factor)
-        taken = self.repository.take(
-            "PLATFORM#budget",
-            f"{exchange}#{budget.window_s}#{window}",
-            cost=budget.units_per_test,
-            limit=limit,
-            window_end_s=window_end,
+        spent = self.repository.take_together(
+            [
+                Counter(user_pk(owner), f"QUOTA#tests#{hour}", 1, limit, hour_end),
+                Counter(
+                    "PLATFORM#budget",
+                    f"{exchange}#{budget.window_s}#{window}",
+                    budget.units_per_test,
+                    int(budget.max_units * settings().platform_budget_factor),
+                    window_end,
+                ),
+            ]
         )
-        return None if taken else max(1, window_end - now_s)
+        if 0 in spent:
+            metrics.add_metric(name="QuotaExceeded", unit="Count", value=1)
+            raise quota_exceeded("TESTS_PER_USER_PER_HOUR", limit, hour_end - now_s)
+        return max(1, window_end - now_s) if spent else None
 
     def _clean_up_after_failed_write(
         self, error: BaseException, owner: str, connection_id: str, arn: str

@@ -125,6 +125,17 @@ class ConnectionRecord:
 
 
 @dataclass(frozen=True)
+class Counter:
+    """One fixed-window counter of an abuse limit (ConnectionRepository.take_together)."""
+
+    pk: str
+    sk: str
+    cost: int
+    limit: int
+    window_end_s: int
+
+
+@dataclass(frozen=True)
 class TestClaim:
     """The outcome of claiming a connection for a test."""
 
@@ -537,18 +548,22 @@ class ConnectionRepository:
 
     # -- abuse limits: fixed-window counters
 
-    def take(self, pk: str, sk: str, *, cost: int, limit: int, window_end_s: int) -> bool:
-        """Add ``cost`` to a window's counter unless that would pass ``limit``; False when spent.
-
-        One conditional write: concurrent requests cannot both take the last unit.
-        """
+    def take_together(self, counters: list[Counter]) -> set[int]:
+        """Take from several counters in one transaction: all or none. Returns the indexes of the
+        counters that had no room left (empty: all taken)."""
+        items = [{"Update": self._counter(c.pk, c.sk, c.cost, c.limit, c.window_end_s)} for c in counters]
         try:
-            self._db.update_item(**self._counter(pk, sk, cost, limit, window_end_s))
+            self._db.transact_write_items(TransactItems=items)
         except (ClientError, BotoCoreError) as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                return False
-            raise _unavailable(error) from None
-        return True
+            if error_code(error) != "TransactionCanceledException":
+                raise _unavailable(error) from None
+            reasons = error.response.get("CancellationReasons", [])
+            spent = {i for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"}
+            if not spent:
+                # Cancelled by throttling or a concurrent transaction on the same counter: retryable.
+                raise StorageUnavailable("TransactionCanceled") from None
+            return spent
+        return set()
 
     def _counter(self, pk: str, sk: str, cost: int, limit: int, window_end_s: int) -> dict[str, Any]:
         return {
