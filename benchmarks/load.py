@@ -66,14 +66,16 @@ ERROR_CODES = {
     404: {"not_found"},
     409: {"name_taken", "key_already_connected", "conflict"},
     422: {"validation_error", "unsupported_exchange"},
-    429: {"connection_limit_reached", "test_cooldown"},
+    429: {"connection_limit_reached", "test_cooldown", "quota_exceeded"},
     503: {"service_unavailable"},
 }
 # The answers each kind of request may get under load; anything else is a failure of the run.
 EXPECTED_STATUSES = {
     "add": {201},
     "add (same name)": {201, 409},
-    "add (same key)": {201, 409},
+    # Untested connections may share a key string; their tests race for the key's lock.
+    "add (same key)": {201},
+    "test (same key)": {200, 409},
     "test": {200, 429},
     "get": {200},
     "list": {200},
@@ -86,7 +88,7 @@ class LoadShape:
     users: int = 50
     adds_per_user: int = 4  # before the mixed phase; one more per user during it
     same_name_racers: int = 3  # concurrent adds of one name (in different case) per user
-    key_races: int = 10  # demo keys added by several users at once
+    key_races: int = 10  # demo keys added by several users, then tested by all of them at once
     key_racers: int = 5
     tests_per_user: int = 3
     gets_per_user: int = 3
@@ -192,8 +194,10 @@ class Workload:
                 requests.append(
                     Request("add (same name)", user, "POST", "/connections", self._mexc(name), f"name:{user}")
                 )
-        for k, demo in enumerate(_demo_keys()[: shape.key_races]):
-            # One exchange key pasted by several users at once: one account may connect it.
+        connecting = [d for d in _demo_keys() if d.outcome == "connected"]
+        for k, demo in enumerate(connecting[: shape.key_races]):
+            # One exchange key pasted by several users at once: all are stored (untested), and the
+            # first test to pass locks it (contract, "One key, one connection").
             for r in range(min(shape.key_racers, len(self.users))):
                 user = self.users[(k * shape.key_racers + r) % len(self.users)]
                 body: dict[str, Any] = {
@@ -206,16 +210,26 @@ class Workload:
                 if demo.passphrase is not None:
                     body["passphrase"] = demo.passphrase
                 self.secrets.update(v for v in (demo.api_key, demo.api_secret, demo.passphrase) if v)
-                requests.append(Request("add (same key)", user, "POST", "/connections", body, f"key:{k}"))
+                requests.append(Request("add (same key)", user, "POST", "/connections", body, f"shared:{k}"))
         self.random.shuffle(requests)
         return requests
 
-    def second_phase(self, connections: dict[str, list[str]]) -> list[Request]:
-        """Tests and reads of what the first phase created, mixed with more adds."""
+    def second_phase(
+        self, connections: dict[str, list[str]], shared: dict[str, list[tuple[str, str]]] | None = None
+    ) -> list[Request]:
+        """Tests and reads of what the first phase created, mixed with more adds; the connections
+        sharing a key are all tested at once (exactly one may win the key)."""
         shape = self.shape
         requests: list[Request] = []
+        racing = {cid for entries in (shared or {}).values() for _, cid in entries}
+        for group, entries in (shared or {}).items():
+            for user, cid in entries:
+                key_race = group.replace("shared:", "key:")
+                requests.append(
+                    Request("test (same key)", user, "POST", f"/connections/{cid}/test", group=key_race)
+                )
         for user in self.users:
-            ids = connections.get(user, [])
+            ids = [cid for cid in connections.get(user, []) if cid not in racing]
             requests.append(Request("add", user, "POST", "/connections", self._mexc("Later")))
             for cid in self.random.sample(ids, min(shape.tests_per_user, len(ids))):
                 requests.append(Request("test", user, "POST", f"/connections/{cid}/test"))
@@ -331,7 +345,14 @@ def run_load(
     say: Callable[[str], None] = (lambda _: None) if quiet else (lambda text: print(text, file=sys.stderr))
     workload = Workload(shape)
     sink = contextlib.nullcontext() if handler_output else contextlib.redirect_stdout(io.StringIO())
-    with sink, LocalStack() as stack:
+    # The run measures the service, not its abuse limits: the simulator is the only exchange, and a
+    # load user runs more tests and adds than a person would (tests/integration/test_abuse_limits.py).
+    unlimited = {
+        "PLATFORM_BUDGET_FACTOR": "1000",
+        "TESTS_PER_USER_PER_HOUR": "1000000",
+        "CONNECTIONS_CREATED_PER_USER_PER_DAY": "1000000",
+    }
+    with sink, LocalStack(env_overrides=unlimited) as stack:
         say(f"local stack up: API {stack.api_url}")
         deadline = time.monotonic() + shape.max_seconds
         driver = Driver(stack.api_url, shape.concurrency, deadline)
@@ -341,10 +362,13 @@ def run_load(
             samples = driver.run(first)
             say(f"phase 1: {len(samples)} adds")
             created: dict[str, list[str]] = defaultdict(list)
+            shared: dict[str, list[tuple[str, str]]] = defaultdict(list)
             for sample in samples:
                 if sample.status == 201 and sample.problem is None:
                     created[sample.request.user].append(sample.body["id"])
-            second = workload.second_phase(created)[: max(0, shape.max_requests - len(first))]
+                    if sample.request.group and sample.request.group.startswith("shared:"):
+                        shared[sample.request.group].append((sample.request.user, sample.body["id"]))
+            second = workload.second_phase(created, shared)[: max(0, shape.max_requests - len(first))]
             samples += driver.run(second)
             wall_s = time.perf_counter() - started
             say(f"phase 2: {len(samples) - len(first)} tests, reads and adds")
@@ -368,17 +392,17 @@ def verify(stack: Any, workload: Workload, samples: list[Sample]) -> Verificatio
 
     races: dict[str, list[Sample]] = defaultdict(list)
     for sample in samples:
-        if sample.request.group:
+        if sample.request.group and not sample.request.group.startswith("shared:"):
             races[sample.request.group].append(sample)
+    # A name race is won by one add (201); a key race by one test (200), the others 409.
+    winner = {"name:": 201, "key:": 200}
+    loser = {"name:": "name_taken", "key:": "key_already_connected"}
+    kind = {group: group.split(":", 1)[0] + ":" for group in races}
     bad_races = [
         group
         for group, entries in races.items()
-        if sum(s.status == 201 for s in entries) != 1
-        or any(
-            s.status != 201
-            and _code(s) != ("name_taken" if group.startswith("name:") else "key_already_connected")
-            for s in entries
-        )
+        if sum(s.status == winner[kind[group]] for s in entries) != 1
+        or any(s.status != winner[kind[group]] and _code(s) != loser[kind[group]] for s in entries)
     ]
     result.check(
         "each race has exactly one winner",
@@ -413,7 +437,8 @@ def verify(stack: Any, workload: Workload, samples: list[Sample]) -> Verificatio
     db, sm = stack.aws.client("dynamodb"), stack.aws.client("secretsmanager")
     table, prefix = stack.resources.table_name, stack.environment["SECRET_NAME_PREFIX"]
     items = _scan(db, table)
-    fingerprints = Counter(i["key_fingerprint"] for i in items if i["SK"].startswith("CONN#"))
+    connected = [i for i in items if i["SK"].startswith("CONN#") and i["status"] == "connected"]
+    fingerprints = Counter(i["key_fingerprint"] for i in connected)
     twice = sum(n > 1 for n in fingerprints.values())
     result.check("no key connected twice", twice == 0, f"{len(fingerprints)} keys, {twice} connected twice")
     orphans = count_orphans(db, sm, table, prefix)
@@ -473,13 +498,20 @@ def count_orphans(db: Any, sm: Any, table: str, prefix: str) -> Counter[str]:
         else:
             orphans["connection_without_secret"] += not stored
         orphans["connection_without_name_lock"] += (pk, f"NAME#{connection['name_key']}") not in name_locks
-        orphans["connection_without_key_lock"] += f"KEY#{connection['key_fingerprint']}" not in key_locks
+        # A key is locked only once a test passed or refused it (contract, "One key, one connection").
+        if connection.get("key_locked"):
+            lock = key_locks.get(f"KEY#{connection['key_fingerprint']}")
+            orphans["connection_without_key_lock"] += (
+                lock is None or lock["connection_id"] != connection["id"]
+            )
     for (pk, sk), lock in name_locks.items():
         owner = connections.get((pk, lock["connection_id"]))
         orphans["name_lock_without_connection"] += owner is None or f"NAME#{owner['name_key']}" != sk
     for pk, lock in key_locks.items():
         owner = connections.get((f"USER#{lock['owner']}", lock["connection_id"]))
-        orphans["key_lock_without_connection"] += owner is None or f"KEY#{owner['key_fingerprint']}" != pk
+        orphans["key_lock_without_connection"] += (
+            owner is None or f"KEY#{owner['key_fingerprint']}" != pk or not owner.get("key_locked")
+        )
     profiles = {i["PK"]: int(i.get("connection_count", 0)) for i in items if i["SK"] == "PROFILE"}
     per_user = Counter(pk for pk, _ in connections)
     for user in set(profiles) | set(per_user):
@@ -548,7 +580,9 @@ def evidence_section(report: LoadReport) -> str:
             "local HTTP API, moto's server, the exchange simulator). First phase: every user adds "
             f"{shape.adds_per_user} connections and races {shape.same_name_racers} adds of one name in "
             f"different case; {shape.key_races} demo keys are each added by {shape.key_racers} users at "
-            "once. Second phase, mixed: tests, gets, status reads, lists and one more add per user. "
+            "once (all stored: untested connections may share a key). Second phase, mixed: the users "
+            "sharing a key test it at once (one wins the key, the others get 409), tests, gets, status "
+            "reads, lists and one more add per user. Abuse limits are lifted for the run. "
             "Then the stores are checked directly.",
             "",
             summary(report),

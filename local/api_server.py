@@ -129,6 +129,13 @@ def _handler_for(api: LocalApi) -> type[BaseHTTPRequestHandler]:
         def do_HEAD(self) -> None:
             self._dispatch()
 
+        def __getattr__(self, name: str) -> Any:
+            # Every other method (TRACE, CONNECT, made-up ones): API Gateway answers those too, with
+            # its 404 (no route has that method), never the stdlib's 501 HTML page.
+            if name.startswith("do_") and name[3:].isupper():
+                return self._dispatch
+            raise AttributeError(name)
+
         def _dispatch(self) -> None:
             started = time.monotonic()
             try:

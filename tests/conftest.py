@@ -26,6 +26,11 @@ os.environ.update(
         "SECRET_NAME_PREFIX": "backfuture/test/connections/",
         "EGRESS_IPS": "203.0.113.10,203.0.113.11",
         "TEST_COOLDOWN_S": "0",
+        # The abuse limits get their own tests (tests/integration/test_abuse_limits.py); elsewhere
+        # they must not interfere, and the exchange behind the tests is the local simulator.
+        "TESTS_PER_USER_PER_HOUR": "100000",
+        "CONNECTIONS_CREATED_PER_USER_PER_DAY": "100000",
+        "PLATFORM_BUDGET_FACTOR": "1000",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)

@@ -23,11 +23,17 @@ class FaultyClient:
         self._service = service
         self.calls: Counter[str] = Counter()
         self.log: list[str] = []
-        self._faults: dict[str, tuple[int, str]] = {}
+        self._faults: dict[str, tuple[int, str, bool]] = {}
 
-    def fail(self, operation: str, *, nth: int = 1, code: str = THROTTLED) -> None:
-        """Make the ``nth`` call (counted from now) of ``operation`` fail with ``code``."""
-        self._faults[operation] = (self.calls[operation] + nth, code)
+    def fail(
+        self, operation: str, *, nth: int = 1, code: str = THROTTLED, after_commit: bool = False
+    ) -> None:
+        """Make the ``nth`` call (counted from now) of ``operation`` fail with ``code``.
+
+        ``after_commit``: the call is made, then the error raised, as when a timeout or a 5xx hits
+        a request AWS has already carried out (the caller cannot know which happened).
+        """
+        self._faults[operation] = (self.calls[operation] + nth, code, after_commit)
 
     def heal(self) -> None:
         self._faults.clear()
@@ -42,6 +48,8 @@ class FaultyClient:
             self.log.append(f"{self._service}.{operation}")
             fault = self._faults.get(operation)
             if fault is not None and self.calls[operation] == fault[0]:
+                if fault[2]:
+                    target(*args, **kwargs)
                 raise ClientError({"Error": {"Code": fault[1], "Message": "injected"}}, operation)
             return target(*args, **kwargs)
 

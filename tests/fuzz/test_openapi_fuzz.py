@@ -16,7 +16,6 @@ in-process (moto behind it, the exchange simulator for connection tests), and th
 from __future__ import annotations
 
 import base64
-import importlib
 import json
 import os
 import zlib
@@ -43,7 +42,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.api_client import FUNCTION_OF
-from tests.conftest import FakeContext, InProcessAws, api_event, reset_function_services
+from tests.conftest import InProcessAws, reset_function_services
 from tests.secret_guard import assert_no_secret
 
 SPEC = Path(__file__).parents[2] / "docs" / "openapi.json"
@@ -176,21 +175,47 @@ def invoke(
     path_parameters: dict[str, str] | None = None,
     foreign_method: str | None = None,
 ) -> dict[str, Any]:
-    event = api_event(
-        foreign_method or method,
-        path,
-        route=route,
-        user=user,
-        raw_body=body,
-        headers=headers,
-        path_parameters=path_parameters,
+    """One request through the local stack's API Gateway stand-in (local/api_server.py, without a
+    socket): route selection, the JWT authorizer's 401 and the gateway's 404 are what clients get,
+    then the function's handler in this process, against the module's moto account.
+
+    ``route`` and ``path_parameters`` are the caller's intent; the gateway works them out itself."""
+    from local.events import HttpRequest
+
+    sent = {k: v for k, v in (headers or {}).items() if k.lower() != "authorization"}
+    if user is not None:
+        sent["authorization"] = f"Bearer dev:{user}"
+    if body is not None:
+        sent.setdefault("content-type", "application/json")
+    target = path + (f"?{query}" if query else "")
+    request = HttpRequest(
+        method=foreign_method or method,
+        target=target,
+        headers=list(sent.items()),
+        body=(body or "").encode("utf-8", "surrogatepass"),
     )
-    event["rawQueryString"] = query
-    if query:
-        event["queryStringParameters"] = dict(part.split("=", 1) for part in query.split("&") if "=" in part)
-    module = importlib.import_module(f"functions.{FUNCTION_OF[(method, route)]}.app")
-    result: dict[str, Any] = module.lambda_handler(event, FakeContext())
-    return result
+    response = _gateway().handle(request)
+    return {
+        "statusCode": response.status,
+        "headers": dict(response.headers),
+        "body": response.body.decode("utf-8", "replace"),
+        "isBase64Encoded": False,
+    }
+
+
+_GATEWAY: list[Any] = []
+
+
+def _gateway() -> Any:
+    """The local stack's gateway over this process's handlers (made once; its socket never listens)."""
+    if not _GATEWAY:
+        from local.api_server import LocalApi
+        from local.functions import FunctionRunner
+        from local.template import ServiceTemplate
+
+        template = ServiceTemplate.load()
+        _GATEWAY.append(LocalApi(template.routes(), FunctionRunner(template.functions())))
+    return _GATEWAY[0]
 
 
 def _pick(case: Case[Any], salt: str, modulo: int) -> int:

@@ -10,11 +10,13 @@ from typing import Any
 
 from tests.infra.sam_stack import ACCOUNT, REGION, STACK, Stack, as_list, grants, iam_pattern_matches
 
-FUNCTIONS = ("AddConnectionFunction", "TestConnectionFunction", "GetStatusFunction")
+API_FUNCTIONS = ("AddConnectionFunction", "TestConnectionFunction", "GetStatusFunction")
+FUNCTIONS = (*API_FUNCTIONS, "SweepSecretsFunction")
 ROLES = {
     "AddConnectionFunction": "AddConnectionRole",
     "TestConnectionFunction": "TestConnectionRole",
     "GetStatusFunction": "GetStatusRole",
+    "SweepSecretsFunction": "SweepSecretsRole",
 }
 SECRET_PREFIX = f"backfuture/{STACK}/connections/"
 SECRET_ARN_BASE = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:"
@@ -44,7 +46,10 @@ EXPECTED_IDENTITY_GRANTS: dict[str, set[tuple[str, str]]] = {
         ("secretsmanager:DeleteSecret", CONNECTION_SECRETS),
         ("secretsmanager:GetSecretValue", "<Ref FingerprintSecret>"),
     }
-    | {(f"dynamodb:{action}", TABLE) for action in ("PutItem", "UpdateItem", "DeleteItem", "GetItem")},
+    | {
+        (f"dynamodb:{action}", TABLE)
+        for action in ("PutItem", "UpdateItem", "DeleteItem", "GetItem", "ConditionCheckItem")
+    },
     "TestConnectionRole": _logs("TestConnectionLogGroup")
     | XRAY
     | {
@@ -55,6 +60,14 @@ EXPECTED_IDENTITY_GRANTS: dict[str, set[tuple[str, str]]] = {
     "GetStatusRole": _logs("GetStatusLogGroup")
     | XRAY
     | {("dynamodb:GetItem", TABLE), ("dynamodb:Query", TABLE)},
+    # ListSecrets has no resource-level permissions (names, tags and dates; never a value).
+    "SweepSecretsRole": _logs("SweepSecretsLogGroup")
+    | XRAY
+    | {
+        ("secretsmanager:ListSecrets", "*"),
+        ("secretsmanager:DeleteSecret", CONNECTION_SECRETS),
+        ("dynamodb:GetItem", TABLE),
+    },
 }
 
 EXPECTED_MANAGED_POLICIES: dict[str, list[str]] = {
@@ -62,6 +75,7 @@ EXPECTED_MANAGED_POLICIES: dict[str, list[str]] = {
     # ENI create/delete in the private subnets; Lambda checks it when the function is created.
     "TestConnectionRole": ["arn:aws:iam::aws:policy/service-role/AWSLambdaENIManagementAccess"],
     "GetStatusRole": [],
+    "SweepSecretsRole": [],
 }
 
 # Key-policy grants per role: (action, kms:ViaService, encryption-context key, allowed values).
@@ -80,7 +94,24 @@ EXPECTED_KEY_GRANTS: dict[str, set[KeyGrant]] = {
         ("kms:Decrypt", DYNAMODB, *_TABLE_CONTEXT),
     },
     "GetStatusRole": {("kms:Decrypt", DYNAMODB, *_TABLE_CONTEXT)},
+    "SweepSecretsRole": {("kms:Decrypt", DYNAMODB, *_TABLE_CONTEXT)},
 }
+# What only key users may do; the key administrators (the account) may do none of it, except what
+# the deployment needs to create the fingerprint pepper.
+KEY_DATA_ACTIONS = (
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:GenerateDataKeyPair",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+)
+ROOT = f"arn:aws:iam::{ACCOUNT}:root"
+_PEPPER_CONTEXT = frozenset({FINGERPRINT_SECRET, "RequestToValidateKeyAccess"})
+
+# Cognito puts it into the access tokens of an SRP sign-in; ID tokens carry no scope at all.
+ACCESS_TOKEN_SCOPE = "aws.cognito.signin.user.admin"
 
 # Route key -> (function, public).
 EXPECTED_ROUTES: dict[str, tuple[str, bool]] = {
@@ -258,6 +289,8 @@ def check_create_secret_conditions(stack: Stack) -> None:
 def _key_grants(stack: Stack, role: str) -> set[KeyGrant]:
     found: set[KeyGrant] = set()
     for statement in stack.key_statements_for("SecretsKey", role):
+        if statement["Effect"] == "Deny":
+            continue
         assert statement["Effect"] == "Allow" and statement["Resource"] == "*"
         condition = statement.get("Condition", {})
         flat = {(op, key): as_list(value) for op, keys in condition.items() for key, value in keys.items()}
@@ -276,26 +309,93 @@ def _key_grants(stack: Stack, role: str) -> set[KeyGrant]:
     return found
 
 
+def _matches_any(patterns: list[str], actions: tuple[str, ...]) -> list[str]:
+    return [a for a in actions for p in patterns if iam_pattern_matches(p.lower(), a.lower())]
+
+
 def check_key_policy(stack: Stack) -> None:
     key = stack.resource("SecretsKey", "AWS::KMS::Key")
     assert key["Properties"]["EnableKeyRotation"] is True
     assert key.get("DeletionPolicy") == "Retain", "deleting the key destroys every secret and the table"
     statements = stack.key_statements("SecretsKey")
-    root = [s for s in statements if s["Principal"].get("AWS") == f"arn:aws:iam::{ACCOUNT}:root"]
-    assert len(root) == 1 and root[0]["Action"] == "kms:*" and "Condition" not in root[0]
+    allows = [s for s in statements if s["Effect"] == "Allow"]
+    root = [s for s in allows if s["Principal"].get("AWS") == ROOT]
+    # Key administrators manage the key; they never use it on data, but for the pepper's creation.
+    admin = [s for s in root if "Condition" not in s]
+    assert len(admin) == 1, "one unconditioned statement for the key administrators"
+    assert _matches_any(as_list(admin[0]["Action"]), ("kms:PutKeyPolicy", "kms:ScheduleKeyDeletion")) == [
+        "kms:PutKeyPolicy",
+        "kms:ScheduleKeyDeletion",
+    ], "the administrators must keep the key manageable (and KMS refuses a lockout)"
+    using = _matches_any(as_list(admin[0]["Action"]), KEY_DATA_ACTIONS)
+    assert not using, f"the key administrators may use the key: {using}"
+    for statement in root:
+        if statement in admin:
+            continue
+        condition = statement["Condition"]
+        assert condition["StringEquals"] == {"kms:ViaService": SECRETSMANAGER}, condition
+        assert set(condition) == {"StringEquals", "StringLike"}
+        context = frozenset(as_list(condition["StringLike"]["kms:EncryptionContext:SecretARN"]))
+        assert context <= _PEPPER_CONTEXT, f"the account may use the key on {sorted(context)}"
     role_arns = {f"<{role}.Arn>" for role in ROLES.values()}
-    for statement in statements:
+    for statement in allows:
         if statement in root:
             continue
         principals = set(as_list(statement["Principal"].get("AWS")))
         assert set(statement["Principal"]) == {"AWS"} and principals <= role_arns, (
             f"only the function roles may use the key besides the account root: {statement['Principal']}"
         )
+    check_key_denies_everyone_else(stack)
     for role, expected in EXPECTED_KEY_GRANTS.items():
         actual = _key_grants(stack, role)
         assert actual == expected, (
             f"{role}: unexpected {sorted(actual - expected)}, missing {sorted(expected - actual)}"
         )
+
+
+def check_key_denies_everyone_else(stack: Stack) -> None:
+    """An explicit deny: nobody but add_connection and test_connection uses the key on a connection
+    secret, whatever IAM policies or grants say."""
+    denies = [s for s in stack.key_statements("SecretsKey") if s["Effect"] == "Deny"]
+    assert len(denies) == 1, f"expected one deny statement, found {len(denies)}"
+    deny = denies[0]
+    assert deny["Principal"] in ("*", {"AWS": "*"}) and deny["Resource"] == "*"
+    covered = _matches_any(as_list(deny["Action"]), KEY_DATA_ACTIONS)
+    assert set(covered) == set(KEY_DATA_ACTIONS), (
+        f"the deny leaves out {set(KEY_DATA_ACTIONS) - set(covered)}"
+    )
+    condition = deny["Condition"]
+    assert set(condition) == {"StringLike", "ArnNotEquals"}, condition
+    (context,) = as_list(condition["StringLike"]["kms:EncryptionContext:SecretARN"])
+    example = SECRET_ARN_BASE + SECRET_PREFIX + "01JDQ5Z3Y8K2M4N6P7R9S0T1V2/v1-Xy7Q2z"
+    assert iam_pattern_matches(context, example), f"the deny does not cover connection secrets: {context}"
+    exempt = set(as_list(condition["ArnNotEquals"]["aws:PrincipalArn"]))
+    assert exempt == {"<AddConnectionRole.Arn>", "<TestConnectionRole.Arn>"}, exempt
+
+
+def check_secret_iam_conditions(stack: Stack) -> None:
+    """Tag keys and immediate deletion pinned by IAM conditions wherever a role may use them."""
+    for role in ROLES.values():
+        for statement in stack.identity_statements(role):
+            actions = as_list(statement["Action"])
+            condition = statement.get("Condition", {})
+            if "secretsmanager:DeleteSecret" in actions:
+                assert actions == ["secretsmanager:DeleteSecret"], f"{role}: keep DeleteSecret on its own"
+                assert condition == {"Bool": {"secretsmanager:ForceDeleteWithoutRecovery": "true"}}, (
+                    f"{role}: DeleteSecret must be pinned to ForceDeleteWithoutRecovery"
+                )
+            if {"secretsmanager:TagResource", "secretsmanager:CreateSecret"} & set(actions):
+                assert len(actions) == 1, f"{role}: keep {actions[0]} on its own"
+                pinned = condition.get("ForAllValues:StringEquals", {}).get("aws:TagKeys")
+                assert pinned == ["owner", "exchange", "connection"], (
+                    f"{role}: tag keys not pinned: {condition}"
+                )
+            if "secretsmanager:TagResource" in actions:
+                assert condition.get("Null") == {"aws:TagKeys": "false"}, f"{role}: TagResource without tags"
+            if "secretsmanager:CreateSecret" in actions:
+                assert condition.get("Null") == {
+                    f"aws:RequestTag/{tag}": "false" for tag in ("owner", "exchange", "connection")
+                }, f"{role}: every secret must carry its three tags"
 
 
 # --- data and operations ---------------------------------------------------------------------------
@@ -317,6 +417,8 @@ def check_table(stack: Stack) -> None:
     assert sse == {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": "<SecretsKey.Arn>"}
     assert props["DeletionProtectionEnabled"] is True
     assert table.get("DeletionPolicy") == "Retain"
+    # the abuse-limit counters expire (repository.ConnectionRepository._counter writes expires_at)
+    assert props.get("TimeToLiveSpecification") == {"AttributeName": "expires_at", "Enabled": True}
 
 
 def check_fingerprint_secret(stack: Stack) -> None:
@@ -337,11 +439,14 @@ def check_functions(stack: Stack) -> None:
         "FINGERPRINT_SECRET_ARN": "<Ref FingerprintSecret>",
         "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
         "POWERTOOLS_TRACER_CAPTURE_ERROR": "false",
+        "TESTS_PER_USER_PER_HOUR": 60,
+        "CONNECTIONS_CREATED_PER_USER_PER_DAY": 50,
     }
     sizing = {
         "AddConnectionFunction": (10, 256),
         "TestConnectionFunction": (20, 512),
         "GetStatusFunction": (10, 256),
+        "SweepSecretsFunction": (300, 256),
     }
     for function in FUNCTIONS:
         props = stack.props(function, "AWS::Lambda::Function")
@@ -394,6 +499,10 @@ def check_routes_and_authorizer(stack: Stack) -> None:
         function = next(f for f in FUNCTIONS if f"<{f}.Arn>" in uri)
         schemes = {name for requirement in operation.get("security", []) for name in requirement}
         assert schemes in ({"CognitoJwt"}, {"NONE"}), f"{method} {path}: security {schemes}"
+        if schemes == {"CognitoJwt"}:
+            # A required scope: an ID token (no scope claim) is refused, only access tokens pass.
+            scopes = [scope for requirement in operation["security"] for scope in requirement["CognitoJwt"]]
+            assert scopes == [ACCESS_TOKEN_SCOPE], f"{method} {path}: scopes {scopes}"
         seen[f"{method} {path}"] = (function, schemes == {"NONE"})
     assert seen == EXPECTED_ROUTES
     body = stack.props("HttpApi", "AWS::ApiGatewayV2::Api")["Body"]
@@ -423,6 +532,87 @@ def check_stage(stack: Stack) -> None:
     assert int(test_route["ThrottlingRateLimit"]) <= int(defaults["ThrottlingRateLimit"])
 
 
+def check_cors_origins_required(stack: Stack) -> None:
+    parameter = stack.cfn["Parameters"]["CorsAllowedOrigins"]
+    assert "Default" not in parameter, "CORS origins must be named by each deployment"
+
+
+def check_user_pool(stack: Stack) -> None:
+    props = stack.props("UserPool", "AWS::Cognito::UserPool")
+    assert props["MfaConfiguration"] == "ON", "MFA for every account"
+    assert "SOFTWARE_TOKEN_MFA" in props["EnabledMfas"]
+    only_admins = stack.resolve(props.get("AdminCreateUserConfig", {}).get("AllowAdminCreateUserOnly"))
+    assert only_admins is (stack.parameter("AllowSelfSignUp") != "true")
+    assert stack.cfn["Parameters"]["AllowSelfSignUp"]["Default"] == "false", "sign-up gated by default"
+
+
+def check_sweeper(stack: Stack) -> None:
+    """The orphan-secret sweeper runs at least hourly, outside the VPC, with its alarms."""
+    rules = [
+        r["Properties"]
+        for r in stack.of_type("AWS::Events::Rule").values()
+        if any(
+            stack.resolve(t["Arn"]) == "<SweepSecretsFunction.Arn>"
+            for t in r["Properties"].get("Targets", [])
+        )
+    ]
+    assert len(rules) == 1, "one schedule invokes the sweeper"
+    assert rules[0]["ScheduleExpression"] in ("rate(1 hour)", "rate(30 minutes)", "rate(15 minutes)")
+    assert rules[0].get("State", "ENABLED") == "ENABLED"
+    assert not stack.props("SweepSecretsFunction").get("VpcConfig")
+
+
+def _alarmed(stack: Stack, namespace: str, metric: str, dimensions: list[dict[str, str]]) -> bool:
+    return any(
+        a["Properties"].get("Namespace") == namespace
+        and a["Properties"].get("MetricName") == metric
+        and stack.resolve(a["Properties"].get("Dimensions")) == dimensions
+        and a["Properties"].get("ComparisonOperator") == "GreaterThanOrEqualToThreshold"
+        and int(a["Properties"]["Threshold"]) == 1
+        for a in stack.of_type("AWS::CloudWatch::Alarm").values()
+    )
+
+
+def check_service_metric_alarms(stack: Stack) -> None:
+    """Alarms on the metrics the code emits, in the namespace and dimension it emits them with."""
+    from backfuture.observability import metrics
+
+    namespace, service = metrics.provider.namespace, metrics.provider.service
+    for metric in ("OrphanSecret", "RetiredSecretNotDestroyed", "DependencyFailures"):
+        assert _alarmed(stack, namespace, metric, [{"Name": "service", "Value": service}]), (
+            f"no alarm on {metric}"
+        )
+
+
+def check_connection_secret_reads_alarm(stack: Stack) -> None:
+    """CloudTrail (through EventBridge): GetSecretValue of a connection secret by anyone but the test role."""
+    rules = {
+        name: r["Properties"]
+        for name, r in stack.of_type("AWS::Events::Rule").items()
+        if "GetSecretValue"
+        in (r["Properties"].get("EventPattern", {}).get("detail", {}).get("eventName") or [])
+    }
+    assert len(rules) == 1, f"one rule watches GetSecretValue, found {sorted(rules)}"
+    ((name, rule),) = rules.items()
+    # Read-only management events reach EventBridge only in this state.
+    assert rule["State"] == "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+    pattern = stack.resolve(rule["EventPattern"])
+    assert pattern["detail-type"] == ["AWS API Call via CloudTrail"]
+    detail = pattern["detail"]
+    (secret_filter,) = detail["requestParameters"]["secretId"]
+    assert iam_pattern_matches(secret_filter["wildcard"], SECRET_PREFIX + "01JDQ5Z3Y8K2M4N6P7R9S0T1V2/v1")
+    assert iam_pattern_matches(secret_filter["wildcard"], CONNECTION_SECRETS.replace("?", "A"))
+    assert detail.get("$or") == [
+        {"userIdentity": {"type": [{"anything-but": ["AssumedRole"]}]}},
+        {
+            "userIdentity": {
+                "sessionContext": {"sessionIssuer": {"arn": [{"anything-but": ["<TestConnectionRole.Arn>"]}]}}
+            }
+        },
+    ], "every principal but the test role must match"
+    assert _alarmed(stack, "AWS/Events", "MatchedEvents", [{"Name": "RuleName", "Value": f"<Ref {name}>"}])
+
+
 def check_cors(stack: Stack) -> None:
     body = stack.props("HttpApi", "AWS::ApiGatewayV2::Api")["Body"]
     cors = body["x-amazon-apigateway-cors"]
@@ -449,4 +639,10 @@ ALL_CHECKS = [
     check_routes_and_authorizer,
     check_stage,
     check_cors,
+    check_cors_origins_required,
+    check_user_pool,
+    check_secret_iam_conditions,
+    check_sweeper,
+    check_service_metric_alarms,
+    check_connection_secret_reads_alarm,
 ]

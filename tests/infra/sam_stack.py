@@ -206,7 +206,9 @@ class Stack:
     def key_statements_for(self, key_id: str, role_id: str) -> list[dict[str, Any]]:
         principal = f"<{role_id}.Arn>"
         return [
-            s for s in self.key_statements(key_id) if principal in as_list(s.get("Principal", {}).get("AWS"))
+            s
+            for s in self.key_statements(key_id)
+            if isinstance(s.get("Principal"), dict) and principal in as_list(s["Principal"].get("AWS"))
         ]
 
     # --- API -----------------------------------------------------------------------------------

@@ -65,7 +65,7 @@ def get_status_can_scan(sam: dict[str, Any]) -> None:
 
 
 def probe_function_reads_every_secret(sam: dict[str, Any]) -> None:
-    statement = _statement(sam, "TestConnectionPolicy", "ReadAndDestroyConnectionSecrets")
+    statement = _statement(sam, "TestConnectionPolicy", "ReadConnectionSecrets")
     statement["Resource"] = {
         "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:*"
     }
@@ -82,9 +82,7 @@ def get_status_reads_secrets(sam: dict[str, Any]) -> None:
 
 
 def wildcard_secrets_action(sam: dict[str, Any]) -> None:
-    _statement(sam, "AddConnectionPolicy", "TagAtCreationAndDestroyConnectionSecrets")["Action"] = (
-        "secretsmanager:*"
-    )
+    _statement(sam, "AddConnectionPolicy", "DestroyConnectionSecretsAtOnce")["Action"] = "secretsmanager:*"
 
 
 def sam_crud_policy_on_role(sam: dict[str, Any]) -> None:
@@ -201,6 +199,111 @@ def no_access_log(sam: dict[str, Any]) -> None:
     del _props(sam, "HttpApi")["AccessLogSettings"]
 
 
+def root_uses_the_key(sam: dict[str, Any]) -> None:
+    _statement(sam, "SecretsKey", "KeyAdministratorsManageButDoNotUse")["Action"] = "kms:*"
+
+
+def root_decrypts_via_a_wildcard(sam: dict[str, Any]) -> None:
+    _statement(sam, "SecretsKey", "KeyAdministratorsManageButDoNotUse")["Action"].append("kms:Decrypt*")
+
+
+def root_decrypts_connection_secrets(sam: dict[str, Any]) -> None:
+    condition = _statement(sam, "SecretsKey", "DeployerCreatesTheFingerprintPepperViaSecretsManager")[
+        "Condition"
+    ]
+    condition["StringLike"]["kms:EncryptionContext:SecretARN"].append(
+        {"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:*"}
+    )
+
+
+def no_explicit_deny(sam: dict[str, Any]) -> None:
+    statements = _props(sam, "SecretsKey")["KeyPolicy"]["Statement"]
+    statements[:] = [s for s in statements if s.get("Effect") != "Deny"]
+
+
+def deny_exempts_get_status(sam: dict[str, Any]) -> None:
+    statement = _statement(sam, "SecretsKey", "NobodyElseUsesTheKeyOnConnectionSecrets")
+    statement["Condition"]["ArnNotEquals"]["aws:PrincipalArn"].append(
+        {"Fn::GetAtt": ["GetStatusRole", "Arn"]}
+    )
+
+
+def deny_without_reencrypt(sam: dict[str, Any]) -> None:
+    statement = _statement(sam, "SecretsKey", "NobodyElseUsesTheKeyOnConnectionSecrets")
+    statement["Action"] = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"]
+
+
+def mfa_optional(sam: dict[str, Any]) -> None:
+    _props(sam, "UserPool")["MfaConfiguration"] = "OPTIONAL"
+
+
+def anyone_signs_up(sam: dict[str, Any]) -> None:
+    del _props(sam, "UserPool")["AdminCreateUserConfig"]
+
+
+def id_tokens_accepted(sam: dict[str, Any]) -> None:
+    del _props(sam, "HttpApi")["Auth"]["Authorizers"]["CognitoJwt"]["AuthorizationScopes"]
+
+
+def cors_has_a_default(sam: dict[str, Any]) -> None:
+    sam["Parameters"]["CorsAllowedOrigins"]["Default"] = "http://localhost:5173"
+
+
+def delete_with_recovery_window(sam: dict[str, Any]) -> None:
+    del _statement(sam, "TestConnectionPolicy", "DestroyRefusedSecretsAtOnce")["Condition"]
+
+
+def any_tag_keys(sam: dict[str, Any]) -> None:
+    del _statement(sam, "AddConnectionPolicy", "TagConnectionSecretsAtCreation")["Condition"]
+
+
+def secret_without_exchange_tag(sam: dict[str, Any]) -> None:
+    condition = _statement(sam, "AddConnectionPolicy", "CreateConnectionSecretsUnderTheKeyWithOwnerTags")[
+        "Condition"
+    ]
+    del condition["Null"]["aws:RequestTag/exchange"]
+
+
+def sweeper_never_runs(sam: dict[str, Any]) -> None:
+    del _props(sam, "SweepSecretsFunction")["Events"]
+
+
+def sweeper_daily(sam: dict[str, Any]) -> None:
+    _props(sam, "SweepSecretsFunction")["Events"]["Hourly"]["Properties"]["Schedule"] = "rate(1 day)"
+
+
+def sweeper_reads_secrets(sam: dict[str, Any]) -> None:
+    _statement(sam, "SweepSecretsPolicy", "ListSecretsMetadata")["Action"] = [
+        "secretsmanager:ListSecrets",
+        "secretsmanager:GetSecretValue",
+    ]
+
+
+def no_orphan_alarm(sam: dict[str, Any]) -> None:
+    del sam["Resources"]["OrphanSecretAlarm"]
+
+
+def dependency_alarm_wrong_namespace(sam: dict[str, Any]) -> None:
+    _props(sam, "DependencyFailuresAlarm")["Namespace"] = "BackFuture/Connections"
+
+
+def secret_reads_rule_misses_read_only_events(sam: dict[str, Any]) -> None:
+    _props(sam, "ConnectionSecretReadRule")["State"] = "ENABLED"
+
+
+def secret_reads_rule_ignores_iam_users(sam: dict[str, Any]) -> None:
+    detail = _props(sam, "ConnectionSecretReadRule")["EventPattern"]["detail"]
+    detail["userIdentity"] = detail.pop("$or")[1]["userIdentity"]
+
+
+def no_secret_read_alarm(sam: dict[str, Any]) -> None:
+    del sam["Resources"]["ConnectionSecretReadAlarm"]
+
+
+def counters_never_expire(sam: dict[str, Any]) -> None:
+    del _props(sam, "ConnectionsTable")["TimeToLiveSpecification"]
+
+
 REGRESSIONS: list[tuple[Mutation, Callable[[Stack], None]]] = [
     (private_route_a_through_igw, checks.check_test_function_leaves_through_output_eips),
     (eip_not_retained, checks.check_test_function_leaves_through_output_eips),
@@ -233,6 +336,28 @@ REGRESSIONS: list[tuple[Mutation, Callable[[Stack], None]]] = [
     (tracer_captures_responses, checks.check_functions),
     (cors_wildcard, checks.check_cors),
     (no_access_log, checks.check_stage),
+    (root_uses_the_key, checks.check_key_policy),
+    (root_decrypts_via_a_wildcard, checks.check_key_policy),
+    (root_decrypts_connection_secrets, checks.check_key_policy),
+    (no_explicit_deny, checks.check_key_policy),
+    (deny_exempts_get_status, checks.check_key_policy),
+    (deny_without_reencrypt, checks.check_key_policy),
+    (mfa_optional, checks.check_user_pool),
+    (anyone_signs_up, checks.check_user_pool),
+    (id_tokens_accepted, checks.check_routes_and_authorizer),
+    (cors_has_a_default, checks.check_cors_origins_required),
+    (delete_with_recovery_window, checks.check_secret_iam_conditions),
+    (any_tag_keys, checks.check_secret_iam_conditions),
+    (secret_without_exchange_tag, checks.check_secret_iam_conditions),
+    (sweeper_never_runs, checks.check_sweeper),
+    (sweeper_daily, checks.check_sweeper),
+    (sweeper_reads_secrets, checks.check_identity_policies_exact),
+    (no_orphan_alarm, checks.check_service_metric_alarms),
+    (dependency_alarm_wrong_namespace, checks.check_service_metric_alarms),
+    (secret_reads_rule_misses_read_only_events, checks.check_connection_secret_reads_alarm),
+    (secret_reads_rule_ignores_iam_users, checks.check_connection_secret_reads_alarm),
+    (no_secret_read_alarm, checks.check_connection_secret_reads_alarm),
+    (counters_never_expire, checks.check_table),
 ]
 
 

@@ -1,4 +1,5 @@
-"""events/ holds one API Gateway HTTP API (payload 2.0) event per route, and env.json fits the template."""
+"""events/ holds one API Gateway HTTP API (payload 2.0) event per route, one scheduled event per
+scheduled function, and env.json fits the template."""
 
 from __future__ import annotations
 
@@ -19,13 +20,30 @@ FOLDERS = {
 }
 
 
-def _events() -> list[Path]:
+def _all_events() -> list[Path]:
     return sorted(p for p in EVENTS_DIR.glob("*.json") if p.name != "env.json")
+
+
+def _events() -> list[Path]:
+    """The API Gateway events."""
+    return [p for p in _all_events() if "routeKey" in _load(p)]
 
 
 def _load(path: Path) -> dict[str, Any]:
     document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return document
+
+
+def test_every_scheduled_function_has_its_scheduled_event(sam: dict[str, Any]) -> None:
+    scheduled = {
+        Path(props["Properties"]["CodeUri"].rstrip("/")).name
+        for props in sam["Resources"].values()
+        if props["Type"] == "AWS::Serverless::Function"
+        and any(e["Type"] == "Schedule" for e in props["Properties"].get("Events", {}).values())
+    }
+    others = [_load(p) | {"file": p.name} for p in _all_events() if "routeKey" not in _load(p)]
+    assert {e["file"].split(".")[0] for e in others} == scheduled
+    assert all(e["source"] == "aws.events" and e["detail-type"] == "Scheduled Event" for e in others)
 
 
 def test_every_route_has_exactly_one_event() -> None:

@@ -10,7 +10,7 @@ import pytest
 from backfuture.config import settings
 from backfuture.storage.secrets import secret_name
 from tests.infra import checks
-from tests.infra.sam_stack import Stack, iam_pattern_matches, translate
+from tests.infra.sam_stack import CORS_ORIGINS, Stack, iam_pattern_matches, translate
 
 
 @pytest.mark.parametrize("check", checks.ALL_CHECKS, ids=lambda check: check.__name__)
@@ -21,7 +21,9 @@ def test_template_property(stack: Stack, check: Callable[[Stack], None]) -> None
 def test_external_identity_provider_replaces_the_user_pool(sam: dict[str, Any]) -> None:
     # Given an existing issuer and audience
     issuer = "https://login.example.com/oauth2"
-    stack = translate(sam, {"JwtIssuer": issuer, "JwtAudience": "client-a,client-b"})
+    stack = translate(
+        sam, {"JwtIssuer": issuer, "JwtAudience": "client-a,client-b", "CorsAllowedOrigins": CORS_ORIGINS}
+    )
 
     # Then the authorizer trusts exactly them and no user pool is created
     assert not stack.condition("CreateUserPool")
@@ -36,7 +38,7 @@ def test_external_identity_provider_replaces_the_user_pool(sam: dict[str, Any]) 
 
 
 def test_interface_endpoints_can_be_switched_off(sam: dict[str, Any]) -> None:
-    stack = translate(sam, {"EnableInterfaceEndpoints": "false"})
+    stack = translate(sam, {"EnableInterfaceEndpoints": "false", "CorsAllowedOrigins": CORS_ORIGINS})
     assert not stack.created("SecretsManagerEndpoint") and not stack.created("KmsEndpoint")
     assert stack.created("DynamoDbEndpoint"), "the gateway endpoint is free and always on"
 
@@ -81,9 +83,17 @@ def test_connection_secret_pattern_excludes_other_secrets(arn: str) -> None:
 
 def test_sam_template_keeps_routes_literal_for_the_local_stack(sam: dict[str, Any]) -> None:
     # The local dev server reads Path and Method as plain strings (local/template.py).
-    for logical_id in checks.FUNCTIONS:
+    for logical_id in checks.API_FUNCTIONS:
         for name, event in sam["Resources"][logical_id]["Properties"]["Events"].items():
             assert event["Type"] == "HttpApi", name
             assert isinstance(event["Properties"]["Path"], str) and isinstance(
                 event["Properties"]["Method"], str
             )
+
+
+def test_self_sign_up_is_a_parameter(sam: dict[str, Any]) -> None:
+    stack = translate(sam, {"AllowSelfSignUp": "true", "CorsAllowedOrigins": CORS_ORIGINS})
+    checks.check_user_pool(stack)
+    assert (
+        stack.resolve(stack.props("UserPool")["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"]) is False
+    )

@@ -71,11 +71,19 @@ SEQUENCES: dict[str, list[str]] = {
     ],
     "rename": [f"{DB}.get_item", f"{DB}.transact_write_items"],
     "delete": [f"{DB}.get_item", f"{SM}.delete_secret", f"{DB}.transact_write_items"],
-    "test_connected": [f"{DB}.update_item", f"{SM}.get_secret_value", f"{DB}.update_item"],
+    # claim (cooldown), the user's hourly quota and the exchange's platform budget in one
+    # transaction, the secret, then the result and the key lock in one transaction
+    "test_connected": [
+        f"{DB}.update_item",
+        f"{DB}.transact_write_items",
+        f"{SM}.get_secret_value",
+        f"{DB}.transact_write_items",
+    ],
     "test_refused": [
         f"{DB}.update_item",
+        f"{DB}.transact_write_items",
         f"{SM}.get_secret_value",
-        f"{DB}.update_item",
+        f"{DB}.transact_write_items",
         f"{SM}.delete_secret",
     ],
     "get": [f"{DB}.get_item"],
@@ -87,8 +95,8 @@ SEQUENCES: dict[str, list[str]] = {
 LEFT_AFTER_FAILURE: dict[tuple[str, int], dict[str, int]] = {
     ("replace_credentials", 3): {"retired_secret_pending": 1},
     ("delete", 2): {"connection_without_secret": 1},
-    ("test_refused", 2): {"connection_without_secret": 1},
-    ("test_refused", 3): {"refused_with_secret": 1},
+    ("test_refused", 3): {"connection_without_secret": 1},
+    ("test_refused", 4): {"refused_with_secret": 1},
 }
 # ... and what stays after a successful retry: nothing (a retried replacement destroys the
 # remembered secret first).

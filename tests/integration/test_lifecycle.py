@@ -13,7 +13,7 @@ from tests.api_client import ApiClient
 from tests.conftest import scan_table_for_secrets
 from tests.faults import faulty_aws
 from tests.integration.test_connection_test import add, all_demo_keys
-from tests.integration.test_connections_api import KUCOIN_KEY, MEXC_KEY, MEXC_SECRET, kucoin_body, mexc_body
+from tests.integration.test_connections_api import KUCOIN_KEY, kucoin_body, mexc_body
 
 
 def demo(outcome: str, exchange: str = "mexc") -> DemoKey:
@@ -39,6 +39,11 @@ def table_items() -> list[dict[str, Any]]:
 
     items: list[dict[str, Any]] = boto3.client("dynamodb").scan(TableName=os.environ["TABLE_NAME"])["Items"]
     return items
+
+
+def connection_items() -> list[dict[str, Any]]:
+    """Items of connections, locks included, without the per-user counters (PROFILE, QUOTA#...)."""
+    return [i for i in table_items() if i["SK"]["S"] != "PROFILE" and not i["SK"]["S"].startswith("QUOTA#")]
 
 
 @pytest.fixture
@@ -74,11 +79,12 @@ def test_a_refused_key_is_replaced_by_a_new_one(api: ApiClient, aws: dict[str, s
 
 
 def test_replacing_with_a_key_connected_elsewhere_is_refused(api: ApiClient, aws: dict[str, str]) -> None:
-    first = api.post("/connections", mexc_body()).body
+    good = demo("connected")
+    first = add(api, good, name="First")
+    assert api.post(f"/connections/{first['id']}/test").body["status"] == "connected"  # locks the key
+    first = api.get(f"/connections/{first['id']}").body
     second = api.post("/connections", mexc_body(name="Other", api_key="mx0vglSecondKey00002")).body
-    clash = api.put(
-        f"/connections/{second['id']}/credentials", {"api_key": MEXC_KEY, "api_secret": MEXC_SECRET}
-    )
+    clash = api.put(f"/connections/{second['id']}/credentials", credentials_of(good))
     assert clash.status == 409 and clash.body["error"]["code"] == "key_already_connected"
     # nothing changed, and the secret created for the attempt is gone again
     assert api.get(f"/connections/{second['id']}").body == second
@@ -305,16 +311,18 @@ def test_delete_fails_cleanly_and_a_retry_finishes_it(
             assert len(connection_secrets(aws["SECRET_NAME_PREFIX"])) == 1
         assert api.delete(f"/connections/{connection['id']}").status == 204
         assert connection_secrets(aws["SECRET_NAME_PREFIX"]) == []
-        assert table_items() == [] or all(i["SK"]["S"] == "PROFILE" for i in table_items())
+        # What a connection leaves behind: the user's count (0) and the day's creation quota
+        assert connection_items() == []
 
 
 @pytest.mark.parametrize(
     ("service", "operation", "nth"),
     [
-        ("dynamodb", "update_item", 1),
+        ("dynamodb", "update_item", 1),  # the claim
+        ("dynamodb", "transact_write_items", 1),  # the user's hourly quota and the platform's budget
         ("secretsmanager", "get_secret_value", 2),
         ("secretsmanager", "delete_secret", 1),
-        ("dynamodb", "update_item", 2),
+        ("dynamodb", "transact_write_items", 2),  # the refusal and the key lock
     ],
 )
 def test_refusal_fails_cleanly_at_every_step(
@@ -352,7 +360,7 @@ def test_a_delete_racing_a_rotation_leaves_no_secret_and_no_lock(api: ApiClient,
         assert rotate.status in (200, 404, 409), rotate.body
         # Whatever the interleaving: no secret, no lock, no count left for the deleted connection.
         assert connection_secrets(aws["SECRET_NAME_PREFIX"]) == []
-        assert [i for i in table_items() if i["SK"]["S"] != "PROFILE"] == []
+        assert connection_items() == []
         # and both keys can be connected again
         assert api.post("/connections", mexc_body(name="again", api_key=new_key["api_key"])).status == 201
         api.delete(f"/connections/{api.get('/connections').body['connections'][0]['id']}")

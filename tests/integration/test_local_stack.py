@@ -324,10 +324,24 @@ def test_post_body_reaches_the_function(stack: LocalStack) -> None:
     assert (status, event["body"], event["isBase64Encoded"]) == (200, payload.decode(), False)
 
 
-@pytest.mark.parametrize(("method", "path"), [("GET", "/unknown"), ("DELETE", "/connections"), ("GET", "/")])
-def test_unknown_route_is_404(stack: LocalStack, method: str, path: str) -> None:
-    status, _, body = call(stack.api_url, method, path, headers={"Authorization": "Bearer dev:alice"})
-    assert (status, json.loads(body)) == (404, {"message": "Not Found"})
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/unknown"),
+        ("DELETE", "/connections"),
+        ("GET", "/"),
+        # methods no route has, which the stdlib server would answer with a 501 HTML page
+        ("TRACE", "/connections"),
+        ("TRACE", "/exchanges"),
+        ("CONNECT", "/connections"),
+        ("PROPFIND", "/egress-ips"),
+    ],
+)
+def test_unknown_route_or_method_is_the_gateways_404(stack: LocalStack, method: str, path: str) -> None:
+    for headers in ({"Authorization": "Bearer dev:alice"}, {}):
+        status, response_headers, body = call(stack.api_url, method, path, headers=headers)
+        assert (status, json.loads(body)) == (404, {"message": "Not Found"})
+        assert response_headers["content-type"] == "application/json"
 
 
 def test_payload_over_10_mb_is_413_without_reading_it(stack: LocalStack) -> None:

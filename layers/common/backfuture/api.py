@@ -227,7 +227,7 @@ def error_responses(*statuses: int) -> dict[int, Any]:
         413: "Body too large",
         415: "Body not sent as JSON",
         422: "Invalid input; details name the fields",
-        429: "Connection limit reached, or a test ran moments ago",
+        429: "Connection limit reached, a quota used up (Retry-After), or a test ran moments ago",
         503: "A dependency is briefly unavailable",
     }
     return {

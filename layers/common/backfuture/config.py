@@ -16,6 +16,11 @@ class Settings:
     egress_ips: tuple[str, ...]
     max_connections_per_user: int
     test_cooldown_s: int
+    tests_per_user_per_hour: int
+    connections_created_per_user_per_day: int
+    # Multiplies every exchange's platform budget (backfuture.quotas). 1 in AWS; the test suites,
+    # whose exchange is the local simulator, raise it.
+    platform_budget_factor: float
 
 
 def _ips(raw: str) -> tuple[str, ...]:
@@ -33,4 +38,7 @@ def settings() -> Settings:
         egress_ips=_ips(env.get("EGRESS_IPS", "203.0.113.10,203.0.113.11")),
         max_connections_per_user=int(env.get("MAX_CONNECTIONS_PER_USER", "20")),
         test_cooldown_s=int(env.get("TEST_COOLDOWN_S", "10")),
+        tests_per_user_per_hour=int(env.get("TESTS_PER_USER_PER_HOUR", "60")),
+        connections_created_per_user_per_day=int(env.get("CONNECTIONS_CREATED_PER_USER_PER_DAY", "50")),
+        platform_budget_factor=float(env.get("PLATFORM_BUDGET_FACTOR", "1")),
     )

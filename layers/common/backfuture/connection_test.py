@@ -156,7 +156,7 @@ def diagnose(
         "warnings": [explain(w, egress_ips) for w in dict.fromkeys(warnings)],
         "checks": {name: checks[name].value for name in CHECK_NAMES},
         "permissions": dict(report.permissions),
-        "account": dict(report.account),
+        "account": _capped(report.account),
         "clock_offset_ms": report.clock_offset_ms,
     }
     # Trading readiness fails closed (contract, "Trading readiness"): Online is not enough while the
@@ -172,6 +172,30 @@ def refusal_without_secret(egress_ips: list[str]) -> TestResult:
     report = ProbeReport()
     report.permissions["withdraw"] = True
     return diagnose(report, frozenset(), egress_ips, duration_ms=0)
+
+
+def platform_budget_spent(retry_after_s: int, egress_ips: list[str]) -> TestResult:
+    """The result when the platform's budget for this exchange is spent (backfuture.quotas): the
+    exchange was not called, and the user sees what an exchange's own rate limiting looks like."""
+    report = ProbeReport(failure=ExchangeFailure(Outcome.RATE_LIMITED, retry_after_s=retry_after_s))
+    return diagnose(report, frozenset(), egress_ips, duration_ms=0)
+
+
+# Exchange-supplied strings kept in the status document (sub-account names, account types) are
+# capped: an exchange answer must not be able to grow an item towards DynamoDB's 400 KB.
+MAX_EXCHANGE_STRING = 64
+MAX_ACCOUNT_FIELDS = 16
+
+
+def _capped(account: dict[str, Any]) -> dict[str, Any]:
+    capped: dict[str, Any] = {}
+    for key, value in list(account.items())[:MAX_ACCOUNT_FIELDS]:
+        if isinstance(value, str):
+            value = value[:MAX_EXCHANGE_STRING]
+        elif not isinstance(value, (bool, int, float)) and value is not None:
+            continue  # only flat facts belong here
+        capped[str(key)[:MAX_EXCHANGE_STRING]] = value
+    return capped
 
 
 def _failure_details(failure: ExchangeFailure, egress_ips: list[str]) -> dict[str, Any]:

@@ -27,6 +27,7 @@ class ErrorCode(StrEnum):
     UNSUPPORTED_EXCHANGE = "unsupported_exchange"
     CONNECTION_LIMIT_REACHED = "connection_limit_reached"
     TEST_COOLDOWN = "test_cooldown"
+    QUOTA_EXCEEDED = "quota_exceeded"
     CONFLICT = "conflict"
     PAYLOAD_TOO_LARGE = "payload_too_large"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
@@ -112,6 +113,13 @@ REQUEST_ERRORS: dict[ErrorCode, tuple[int, Explanation]] = {
         Explanation(
             "This connection was tested moments ago.",
             "Wait for the number of seconds in details.retry_after_s, then test again.",
+        ),
+    ),
+    ErrorCode.QUOTA_EXCEEDED: (
+        429,
+        Explanation(
+            "You have used up your quota of connection tests per hour or of new connections per day.",
+            "Wait for the number of seconds in details.retry_after_s, then try again.",
         ),
     ),
     ErrorCode.CONFLICT: (

@@ -4,6 +4,9 @@ Ordering rules (AWS calls can fail between any two steps):
 
 * add / replace credentials: create the new secret first, then commit the table transaction; if the
   transaction fails, destroy the new secret. No item ever points at a secret that was not stored.
+  A transaction whose outcome is unknown (a timeout or a 5xx, which can come after the commit) is
+  re-read first: the secret is destroyed only when the item does not point at it, and kept for the
+  orphan sweeper (functions/sweep_secrets) when even the re-read fails.
   A replaced secret that cannot be destroyed is remembered on the connection and destroyed by the
   next replacement or the delete.
 * delete: destroy the secrets first, then remove the item and its locks (optimistic on the item's
@@ -22,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from backfuture.clock import iso_now, now_ms
+from backfuture.config import settings
 from backfuture.errors import ApiError, ErrorCode, StorageUnavailable
 from backfuture.exchanges import Credentials, Market, info, is_supported, planned, supported_ids
 from backfuture.models import (
@@ -35,7 +39,14 @@ from backfuture.models import (
     UpdateConnectionRequest,
 )
 from backfuture.observability import logger, metrics, tracer
-from backfuture.storage.repository import ConnectionRecord, ConnectionRepository
+from backfuture.quotas import platform_budget
+from backfuture.storage.repository import (
+    ConnectionRecord,
+    ConnectionRepository,
+    Counter,
+    quota_exceeded,
+    user_pk,
+)
 from backfuture.storage.secrets import SecretMissing, SecretVault
 
 
@@ -79,8 +90,10 @@ class ConnectionService:
             created_at=now,
             updated_at=now,
         )
-        with _DestroyOnFailure(self.vault, secret_arn):
-            self.repository.create(record)
+        try:
+            self.repository.create(record, now_s=now_ms() // 1000)
+        except BaseException as error:
+            self._clean_up_after_failed_write(error, owner, connection_id, secret_arn)
         metrics.add_metric(name="ConnectionsAdded", unit="Count", value=1)
         logger.info("connection added", extra={"connection_id": connection_id, "exchange": request.exchange})
         return to_resource(record)
@@ -103,13 +116,16 @@ class ConnectionService:
             credentials=credentials,
         )
         old_arn = current.secret_arn
-        with _DestroyOnFailure(self.vault, new_arn):
+        try:
             record = self.repository.replace_credentials(
                 current,
                 secret_arn=new_arn,
                 fingerprint=fingerprint,
                 api_key_hint=key_hint(credentials.api_key),
             )
+        except BaseException as error:
+            self._clean_up_after_failed_write(error, owner, connection_id, new_arn)
+            record = self.repository.get(owner, connection_id)  # committed after all
         if old_arn is not None:
             self._destroy_retired(old_arn, record)
         metrics.add_metric(name="CredentialsReplaced", unit="Count", value=1)
@@ -162,10 +178,19 @@ class ConnectionService:
             # started would refuse that retry, and a half-done refusal is only finished by one.
             self.repository.release_test_claim(claim.record, claimed_at_ms)
             raise
+        except ApiError as error:
+            if error.code is ErrorCode.QUOTA_EXCEEDED:
+                # Nothing was tested: the cooldown must not add to the quota's wait.
+                self.repository.release_test_claim(claim.record, claimed_at_ms)
+            raise
 
     def _test_claimed(self, record: ConnectionRecord, egress_ips: list[str]) -> StatusDocument:
         # Imported here: only test_connection pays for the HTTP and exchange code at cold start.
-        from backfuture.connection_test import refusal_without_secret, run_connection_test
+        from backfuture.connection_test import (
+            platform_budget_spent,
+            refusal_without_secret,
+            run_connection_test,
+        )
 
         connection_id = record.id
         if record.status == Status.REFUSED or record.secret_arn is None:
@@ -174,26 +199,27 @@ class ConnectionService:
             if record.secret_arn is not None:
                 self.vault.destroy(record.secret_arn)
             return status_document(record)
-        try:
-            credentials = self.vault.read(record.secret_arn)
-        except SecretMissing:
-            # The current secret is gone while its connection stays: a refusal whose status write
-            # failed, or a delete under way. Either way only new credentials can help.
-            result = refusal_without_secret(list(egress_ips))
+        budget_wait_s = self._spend_quotas(record.owner, record.exchange)
+        credentials: Credentials | None = None
+        if budget_wait_s is not None:
+            # All users together have used what the platform may send this exchange right now.
+            metrics.add_metric(name="PlatformBudgetSpent", unit="Count", value=1)
+            result = platform_budget_spent(budget_wait_s, list(egress_ips))
         else:
+            try:
+                credentials = self.vault.read(record.secret_arn)
+            except SecretMissing:
+                # The current secret is gone while its connection stays: a refusal whose status
+                # write failed, or a delete under way. Either way only new credentials can help.
+                result = refusal_without_secret(list(egress_ips))
+        if credentials is not None:
             result = run_connection_test(
                 record.exchange, credentials, frozenset(Market(m) for m in record.markets), egress_ips
             )
             del credentials
         trading_ready = record.trading_ready if result.trading_ready is None else result.trading_ready
         try:
-            stored = self.repository.record_result(
-                record,
-                status=result.status.value,
-                trading_ready=trading_ready,
-                status_doc=json.dumps(result.document),
-                checked_at=result.document["checked_at"],
-            )
+            stored = self._record(record, result.status, trading_ready, result.document)
         finally:
             if result.refused:
                 # Whatever happened to the status write, a key that can withdraw is destroyed now.
@@ -235,6 +261,87 @@ class ConnectionService:
 
     # -- helpers -------------------------------------------------------------------------------
 
+    def _record(
+        self, record: ConnectionRecord, status: Status, trading_ready: bool, document: dict[str, Any]
+    ) -> bool:
+        """Store a result; a passing or refusing test locks the key to this connection.
+
+        A passing test of a key another connection holds stores nothing (409
+        key_already_connected, contract "One key, one connection"). A refusal is stored all the
+        same, without the lock: trading must stop on this connection whoever holds the key.
+        """
+        fields: dict[str, Any] = {
+            "status": status.value,
+            "trading_ready": trading_ready,
+            "status_doc": json.dumps(document),
+            "checked_at": document["checked_at"],
+        }
+        if status not in (Status.CONNECTED, Status.REFUSED):
+            return self.repository.record_result(record, **fields)
+        try:
+            return self.repository.record_result(record, lock_key=True, **fields)
+        except ApiError as error:
+            if error.code is not ErrorCode.KEY_ALREADY_CONNECTED or status is Status.CONNECTED:
+                raise
+            return self.repository.record_result(record, **fields)
+
+    def _spend_quotas(self, owner: str, exchange: str) -> int | None:
+        """Take one test from the user's hourly quota and its share of the exchange's platform budget,
+        in one transaction (all or none). Raises QUOTA_EXCEEDED when the user's quota is used up;
+        returns the seconds to wait when the platform's budget is spent, else None."""
+        now_s = now_ms() // 1000
+        limit = settings().tests_per_user_per_hour
+        hour = now_s // 3600
+        hour_end = (hour + 1) * 3600
+        budget = platform_budget(exchange)
+        window = now_s // budget.window_s
+        window_end = (window + 1) * budget.window_s
+        spent = self.repository.take_together(
+            [
+                Counter(user_pk(owner), f"QUOTA#tests#{hour}", 1, limit, hour_end),
+                Counter(
+                    "PLATFORM#budget",
+                    f"{exchange}#{budget.window_s}#{window}",
+                    budget.units_per_test,
+                    int(budget.max_units * settings().platform_budget_factor),
+                    window_end,
+                ),
+            ]
+        )
+        if 0 in spent:
+            metrics.add_metric(name="QuotaExceeded", unit="Count", value=1)
+            raise quota_exceeded("TESTS_PER_USER_PER_HOUR", limit, hour_end - now_s)
+        return max(1, window_end - now_s) if spent else None
+
+    def _clean_up_after_failed_write(
+        self, error: BaseException, owner: str, connection_id: str, arn: str
+    ) -> None:
+        """After the transaction that should reference ``arn`` failed: destroy it unless it is referenced.
+
+        Returns (instead of re-raising) only when the re-read shows the write committed after all.
+        A refused condition (ApiError) is a certain no; anything else may have committed.
+        """
+        if isinstance(error, StorageUnavailable):
+            try:
+                current = self.repository.get(owner, connection_id)
+            except ApiError:
+                current = None  # not found: the write did not happen
+            except StorageUnavailable:
+                # Unknown either way: the secret stays; the sweeper destroys it in an hour if no
+                # item points at it.
+                metrics.add_metric(name="OrphanSecretSuspected", unit="Count", value=1)
+                logger.warning("write outcome unknown; secret left for the sweeper")
+                raise error from None
+            if current is not None and current.secret_arn == arn:
+                logger.info("write committed despite the error", extra={"connection_id": connection_id})
+                return
+        try:
+            self.vault.destroy(arn)
+        except StorageUnavailable:
+            metrics.add_metric(name="OrphanSecret", unit="Count", value=1)
+            logger.error("compensation failed: secret left without its connection")
+        raise error
+
     def _destroy_retired(self, arn: str, record: ConnectionRecord) -> None:
         """Destroy a replaced secret; if that fails, remember it on the connection.
 
@@ -252,26 +359,6 @@ class ConnectionService:
                 logger.error(
                     "retired secret neither destroyed nor remembered", extra={"connection_id": record.id}
                 )
-
-
-class _DestroyOnFailure:
-    """Destroy a just-created secret if the block that should reference it fails."""
-
-    def __init__(self, vault: SecretVault, arn: str) -> None:
-        self.vault = vault
-        self.arn = arn
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
-        if exc_type is None:
-            return
-        try:
-            self.vault.destroy(self.arn)
-        except StorageUnavailable:
-            metrics.add_metric(name="OrphanSecret", unit="Count", value=1)
-            logger.error("compensation failed: secret left without its connection")
 
 
 def _check_exchange(exchange: str) -> None:

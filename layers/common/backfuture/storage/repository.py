@@ -5,8 +5,13 @@ Items (``PK`` / ``SK``):
 * ``USER#<sub>`` / ``CONN#<id>``: the connection. Ids are ULIDs, so a descending query lists the
   newest first. Holds no secret: the secret's ARN, a key hint and a keyed key fingerprint.
 * ``USER#<sub>`` / ``NAME#<casefolded name>``: the name lock (names are unique per user).
-* ``KEY#<fingerprint>`` / ``KEY``: the key lock (one API key, one connection on the platform).
+* ``KEY#<fingerprint>`` / ``KEY``: the key lock (one API key, one connection on the platform). It is
+  taken when a test of the key passes or is refused, never when a key is merely added: knowing a
+  key string without its secret must not let anyone block its owner (contract, "One key, one
+  connection"). The connection that holds it has ``key_locked``.
 * ``USER#<sub>`` / ``PROFILE``: the user's connection count (the per-user cap).
+* ``USER#<sub>`` / ``QUOTA#<name>#<window>`` and ``PLATFORM#budget`` / ``<exchange>#<window>``:
+  fixed-window counters of the abuse limits (backfuture.quotas), removed by the table's TTL.
 
 Every rule is a condition on a write, never a read before the write, so two concurrent requests
 cannot both pass it. Multi-item changes are single transactions. The partition key always comes
@@ -62,6 +67,7 @@ class ConnectionRecord:
     last_test_at_ms: int | None = None
     # Replaced secrets whose destruction failed; destroyed by the next replacement or the delete.
     retired_secret_arns: list[str] = field(default_factory=list)
+    key_locked: bool = False  # this connection holds its key's lock (a test passed or refused it)
 
     def to_item(self) -> dict[str, Any]:
         item: dict[str, Any] = {
@@ -81,6 +87,7 @@ class ConnectionRecord:
             "trading_ready": self.trading_ready,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
+            "key_locked": self.key_locked,
         }
         optional = {
             "secret_arn": self.secret_arn,
@@ -113,7 +120,19 @@ class ConnectionRecord:
             status_doc=item.get("status_doc"),
             last_test_at_ms=int(last_test) if last_test is not None else None,
             retired_secret_arns=sorted(item.get("retired_secret_arns") or ()),
+            key_locked=bool(item.get("key_locked", False)),
         )
+
+
+@dataclass(frozen=True)
+class Counter:
+    """One fixed-window counter of an abuse limit (ConnectionRepository.take_together)."""
+
+    pk: str
+    sk: str
+    cost: int
+    limit: int
+    window_end_s: int
 
 
 @dataclass(frozen=True)
@@ -183,9 +202,15 @@ class ConnectionRepository:
 
     # -- writes
 
-    def create(self, record: ConnectionRecord) -> None:
-        """Store a new connection with its name lock, key lock and the user's count, atomically."""
+    def create(self, record: ConnectionRecord, now_s: int) -> None:
+        """Store a new connection with its name lock and the user's counts, atomically.
+
+        The key is not locked here (a test does that); only a key that another connection holds
+        locked is refused. Only a committed creation counts against the daily quota.
+        """
         cap = settings().max_connections_per_user
+        daily = settings().connections_created_per_user_per_day
+        day = now_s // 86_400
         owner_pk = user_pk(record.owner)
         items = [
             {
@@ -202,13 +227,7 @@ class ConnectionRepository:
                     "ConditionExpression": "attribute_not_exists(PK)",
                 }
             },
-            {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": self._ser(_key_lock(record.key_fingerprint, record.owner, record.id)),
-                    "ConditionExpression": "attribute_not_exists(PK)",
-                }
-            },
+            _key_not_locked(self._table, self._ser, record.key_fingerprint, record.id),
             {
                 "Update": {
                     "TableName": self._table,
@@ -222,6 +241,7 @@ class ConnectionRepository:
                     "ExpressionAttributeValues": self._ser({":zero": 0, ":one": 1, ":cap": cap}),
                 }
             },
+            {"Update": self._counter(owner_pk, f"QUOTA#created#{day}", 1, daily, (day + 1) * 86_400)},
         ]
         self._transact(
             items,
@@ -230,6 +250,7 @@ class ConnectionRepository:
                 ErrorCode.NAME_TAKEN,
                 ErrorCode.KEY_ALREADY_CONNECTED,
                 ErrorCode.CONNECTION_LIMIT_REACHED,
+                quota_exceeded("CONNECTIONS_CREATED_PER_USER_PER_DAY", daily, (day + 1) * 86_400 - now_s),
             ],
         )
 
@@ -268,26 +289,17 @@ class ConnectionRepository:
                 }
             },
         ]
-        reasons = [ErrorCode.CONFLICT]
-        if fingerprint != current.key_fingerprint:
-            items.append(
-                {
-                    "Delete": {
-                        "TableName": self._table,
-                        "Key": self._ser({"PK": f"KEY#{current.key_fingerprint}", "SK": "KEY"}),
-                    }
-                }
-            )
-            items.append(
-                {
-                    "Put": {
-                        "TableName": self._table,
-                        "Item": self._ser(_key_lock(fingerprint, current.owner, current.id)),
-                        "ConditionExpression": "attribute_not_exists(PK)",
-                    }
-                }
-            )
-            reasons += [ErrorCode.CONFLICT, ErrorCode.KEY_ALREADY_CONNECTED]
+        reasons: list[ErrorCode | ApiError] = [ErrorCode.CONFLICT]
+        key_changed = fingerprint != current.key_fingerprint
+        if key_changed:
+            # A new key: refused if another connection holds it locked; this connection's lock on
+            # the old key (if it had one) is given up, and the new key waits for a test.
+            items.append(_key_not_locked(self._table, self._ser, fingerprint, current.id))
+            reasons.append(ErrorCode.KEY_ALREADY_CONNECTED)
+            if current.key_locked:
+                items.append(self._release_key_lock(current))
+                reasons.append(ErrorCode.CONFLICT)
+            items[0]["Update"]["UpdateExpression"] += ", key_locked"
         self._transact(items, reasons)
         current.secret_arn = secret_arn
         current.key_fingerprint = fingerprint
@@ -299,6 +311,8 @@ class ConnectionRepository:
         current.updated_at = now
         current.status_doc = current.checked_at = current.last_test_at_ms = None
         current.retired_secret_arns = []
+        if key_changed:
+            current.key_locked = False
         return current
 
     def remember_retired_secret(self, record: ConnectionRecord, arn: str) -> None:
@@ -326,7 +340,7 @@ class ConnectionRepository:
         names: dict[str, str] = {}
         removes: list[str] = []
         items: list[dict[str, Any]] = []
-        reasons: list[ErrorCode] = [ErrorCode.CONFLICT]
+        reasons: list[ErrorCode | ApiError] = [ErrorCode.CONFLICT]
         rename = name is not None and name != current.name
         if rename:
             assert name is not None
@@ -408,12 +422,6 @@ class ConnectionRepository:
                 }
             },
             {
-                "Delete": {
-                    "TableName": self._table,
-                    "Key": self._ser({"PK": f"KEY#{current.key_fingerprint}", "SK": "KEY"}),
-                }
-            },
-            {
                 "Update": {
                     "TableName": self._table,
                     "Key": self._ser({"PK": user_pk(current.owner), "SK": "PROFILE"}),
@@ -423,7 +431,10 @@ class ConnectionRepository:
                 }
             },
         ]
-        self._transact(items, [ErrorCode.CONFLICT] * 4)
+        if current.key_locked:
+            # Only the holder removes a key lock: untested connections may share the key string.
+            items.append(self._release_key_lock(current))
+        self._transact(items, [ErrorCode.CONFLICT] * len(items))
 
     def claim_for_test(self, owner: str, connection_id: str, now_ms: int) -> TestClaim:
         """Start a test: stamp it, unless another test of this connection ran within the cooldown.
@@ -479,8 +490,13 @@ class ConnectionRepository:
         trading_ready: bool,
         status_doc: str,
         checked_at: str,
+        lock_key: bool = False,
     ) -> bool:
         """Store a test result unless the connection changed (or went) since the test claimed it.
+
+        ``lock_key`` (a test that passed or refused the key): the key lock is taken in the same
+        transaction; when another connection holds it, nothing is stored and KEY_ALREADY_CONNECTED
+        is raised.
 
         Optimistic on ``version`` (which the claim does not change): new credentials, other
         markets, a rename or another result in between make this result stale, and False is
@@ -488,37 +504,107 @@ class ConnectionRepository:
         result must not stand for a connection that now asks for futures, and a deleted connection
         must not come back.
         """
-        update = (
-            "SET #s = :status, trading_ready = :ready, status_doc = :doc, checked_at = :checked, "
-            "updated_at = :checked, version = version + :one"
-        )
+        update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": self._key(record.owner, record.id),
+            "UpdateExpression": (
+                "SET #s = :status, trading_ready = :ready, status_doc = :doc, checked_at = :checked, "
+                "updated_at = :checked, version = version + :one"
+                + (", key_locked = :true" if lock_key else "")
+            ),
+            "ConditionExpression": "attribute_exists(PK) AND version = :v",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": self._ser(
+                {
+                    ":status": status,
+                    ":ready": trading_ready,
+                    ":doc": status_doc,
+                    ":checked": checked_at,
+                    ":one": 1,
+                    ":v": record.version,
+                    **({":true": True} if lock_key else {}),
+                }
+            ),
+        }
+        if lock_key:
+            try:
+                self._transact(
+                    [{"Update": update}, {"Update": self._take_key_lock(record)}],
+                    [ErrorCode.CONFLICT, ErrorCode.KEY_ALREADY_CONNECTED],
+                )
+            except ApiError as error:
+                if error.code is ErrorCode.CONFLICT:
+                    return False
+                raise
+            record.key_locked = True
+            return True
         try:
-            self._db.update_item(
-                TableName=self._table,
-                Key=self._key(record.owner, record.id),
-                UpdateExpression=update,
-                ConditionExpression="attribute_exists(PK) AND version = :v",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues=self._ser(
-                    {
-                        ":status": status,
-                        ":ready": trading_ready,
-                        ":doc": status_doc,
-                        ":checked": checked_at,
-                        ":one": 1,
-                        ":v": record.version,
-                    }
-                ),
-            )
+            self._db.update_item(**update)
         except (ClientError, BotoCoreError) as error:
             if error_code(error) == "ConditionalCheckFailedException":
                 return False
             raise _unavailable(error) from None
         return True
 
+    # -- abuse limits: fixed-window counters
+
+    def take_together(self, counters: list[Counter]) -> set[int]:
+        """Take from several counters in one transaction: all or none. Returns the indexes of the
+        counters that had no room left (empty: all taken)."""
+        items = [{"Update": self._counter(c.pk, c.sk, c.cost, c.limit, c.window_end_s)} for c in counters]
+        try:
+            self._db.transact_write_items(TransactItems=items)
+        except (ClientError, BotoCoreError) as error:
+            if error_code(error) != "TransactionCanceledException":
+                raise _unavailable(error) from None
+            reasons = error.response.get("CancellationReasons", [])
+            spent = {i for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"}
+            if not spent:
+                # Cancelled by throttling or a concurrent transaction on the same counter: retryable.
+                raise StorageUnavailable("TransactionCanceled") from None
+            return spent
+        return set()
+
+    def _counter(self, pk: str, sk: str, cost: int, limit: int, window_end_s: int) -> dict[str, Any]:
+        return {
+            "TableName": self._table,
+            "Key": self._ser({"PK": pk, "SK": sk}),
+            # expires_at: the table's TTL attribute; an hour's grace keeps the window's item while
+            # requests of the window may still arrive.
+            "UpdateExpression": "SET spent = if_not_exists(spent, :zero) + :cost, expires_at = :expires",
+            "ConditionExpression": "attribute_not_exists(spent) OR spent <= :room",
+            "ExpressionAttributeValues": self._ser(
+                {":zero": 0, ":cost": cost, ":room": limit - cost, ":expires": window_end_s + 3600}
+            ),
+        }
+
+    # -- key locks
+
+    def _take_key_lock(self, record: ConnectionRecord) -> dict[str, Any]:
+        return {
+            "TableName": self._table,
+            "Key": self._ser({"PK": f"KEY#{record.key_fingerprint}", "SK": "KEY"}),
+            "UpdateExpression": "SET kind = :kind, #o = :owner, connection_id = :id",
+            "ConditionExpression": "attribute_not_exists(PK) OR connection_id = :id",
+            "ExpressionAttributeNames": {"#o": "owner"},
+            "ExpressionAttributeValues": self._ser(
+                {":kind": "key_lock", ":owner": record.owner, ":id": record.id}
+            ),
+        }
+
+    def _release_key_lock(self, record: ConnectionRecord) -> dict[str, Any]:
+        return {
+            "Delete": {
+                "TableName": self._table,
+                "Key": self._ser({"PK": f"KEY#{record.key_fingerprint}", "SK": "KEY"}),
+                "ConditionExpression": "connection_id = :id",
+                "ExpressionAttributeValues": self._ser({":id": record.id}),
+            }
+        }
+
     # -- transactions
 
-    def _transact(self, items: list[dict[str, Any]], reasons: list[ErrorCode]) -> None:
+    def _transact(self, items: list[dict[str, Any]], reasons: list[ErrorCode | ApiError]) -> None:
         """Run a transaction; a failed condition becomes the ApiError listed for that item."""
         try:
             self._db.transact_write_items(TransactItems=items)
@@ -528,7 +614,8 @@ class ConnectionRepository:
             cancelled = error.response.get("CancellationReasons", [])
             for index, reason in enumerate(cancelled):
                 if reason.get("Code") == "ConditionalCheckFailed" and index < len(reasons):
-                    raise ApiError(reasons[index]) from None
+                    listed = reasons[index]
+                    raise (listed if isinstance(listed, ApiError) else ApiError(listed)) from None
             if any(reason.get("Code") == "TransactionConflict" for reason in cancelled):
                 # Another transaction was writing the same items at that moment.
                 raise ApiError(ErrorCode.CONFLICT) from None
@@ -545,14 +632,26 @@ def _name_lock(owner: str, name: str, connection_id: str) -> dict[str, Any]:
     }
 
 
-def _key_lock(fingerprint: str, owner: str, connection_id: str) -> dict[str, Any]:
+def _key_not_locked(table: str, ser: Any, fingerprint: str, connection_id: str) -> dict[str, Any]:
+    """A transaction item: no other connection holds this key locked."""
     return {
-        "PK": f"KEY#{fingerprint}",
-        "SK": "KEY",
-        "kind": "key_lock",
-        "owner": owner,
-        "connection_id": connection_id,
+        "ConditionCheck": {
+            "TableName": table,
+            "Key": ser({"PK": f"KEY#{fingerprint}", "SK": "KEY"}),
+            "ConditionExpression": "attribute_not_exists(PK) OR connection_id = :id",
+            "ExpressionAttributeValues": ser({":id": connection_id}),
+        }
     }
+
+
+def quota_exceeded(setting: str, limit: int, retry_after_s: int) -> ApiError:
+    """429 quota_exceeded, with the wait in details and in Retry-After."""
+    wait = max(1, retry_after_s)
+    return ApiError(
+        ErrorCode.QUOTA_EXCEEDED,
+        details={"quota": setting, "limit": limit, "retry_after_s": wait},
+        headers={"Retry-After": str(wait)},
+    )
 
 
 def _unavailable(error: Exception) -> StorageUnavailable:
