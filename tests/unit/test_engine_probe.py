@@ -29,6 +29,7 @@ from backfuture.engine.spec import (
     ExchangeSpec,
     Facts,
     Host,
+    RequestBudget,
     Role,
     Signed,
 )
@@ -76,6 +77,7 @@ def spec(*calls: Call) -> ExchangeSpec:
         hosts=(HOST,),
         calls=(time_call, *calls),
         sign=sign,
+        budget=RequestBudget(10, 100, 1, "requests", "none: made up", "this test", confirmed=False),
     )
 
 

@@ -261,6 +261,26 @@ class Fact:
 
 
 @dataclass(frozen=True, slots=True)
+class RequestBudget:
+    """How much the platform as a whole may send to this exchange (``backfuture.quotas``).
+
+    Every user's test leaves through the same Elastic IPs, and exchanges limit (and ban) by IP, so
+    all tests of one exchange draw from one budget per window, well under the exchange's documented
+    IP limit (a fifth of it, or less where the figure is unconfirmed). ``units_per_test`` is what one
+    probe pass spends in the exchange's own unit (requests or request weight); a clock re-sync repeats
+    a pass at most once, which the margin covers.
+    """
+
+    window_s: int
+    max_units: int  # per window, all of the platform's IPs together
+    units_per_test: int
+    unit: str
+    exchange_limit: str  # the documented limit the budget stays under
+    source: str
+    confirmed: bool
+
+
+@dataclass(frozen=True, slots=True)
 class CredentialRules:
     """What the add route accepts for this exchange, beyond the generic checks."""
 
@@ -274,6 +294,7 @@ class ExchangeSpec:
     hosts: tuple[Host, ...]
     calls: tuple[Call, ...]
     sign: Signer
+    budget: RequestBudget
     credentials: CredentialRules = field(default_factory=CredentialRules)
     facts: tuple[Fact, ...] = ()
 

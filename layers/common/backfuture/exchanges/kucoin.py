@@ -31,6 +31,7 @@ from backfuture.engine.spec import (
     Fact,
     Facts,
     Host,
+    RequestBudget,
     Role,
     Signed,
 )
@@ -271,4 +272,16 @@ EXCHANGE: Final = ExchangeSpec(
     calls=CALLS,
     sign=sign,
     facts=FACTS,
+    budget=RequestBudget(
+        window_s=30,
+        max_units=400,
+        # weights: timestamp 3 + futures timestamp 2 + api-key 20 + accounts 5 + order test 2 + futures
+        # overview 5 + futures order test 2, plus the two status calls
+        units_per_test=40,
+        unit="request weight",
+        exchange_limit="resource pools per 30 s (public pool by IP); pool sizes not in the reference",
+        source="[KC-SDK] apis.csv weights and [KC-RL]; the pool size of 2000 per 30 s is UNCONFIRMED, so "
+        "a fifth of it counts every call, private ones included",
+        confirmed=False,
+    ),
 )

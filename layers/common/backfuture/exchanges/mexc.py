@@ -28,6 +28,7 @@ from backfuture.engine.spec import (
     Facts,
     Host,
     Inputs,
+    RequestBudget,
     Role,
     Signed,
 )
@@ -360,4 +361,14 @@ EXCHANGE: Final = ExchangeSpec(
     calls=CALLS,
     sign=sign,
     facts=FACTS,
+    budget=RequestBudget(
+        window_s=10,
+        max_units=100,
+        units_per_test=8,  # time, defaultSymbols, apiKeyInfo, account, order/test, ping, detail, assets
+        unit="requests",
+        exchange_limit="500 requests per 10 s per endpoint (IP); GET /api/v3/account 2 req/s",
+        source="[MX-DOC] LIMITS (reference 1.1); 100/8 = 12 tests per 10 s keeps the account endpoint "
+        "near its 2 req/s",
+        confirmed=True,
+    ),
 )
