@@ -152,7 +152,7 @@ add("mx0demoClockSkew", "clock_skew", "spot or futures",
     "Signed calls keep rejecting the timestamp (700003; futures: 513) even after the service re-syncs.",
     permissions=SPOT + FUTURES, answers={
         "mexc-spot": spot_error(700003, "Timestamp for this request is outside of the recvWindow."),
-        "mexc-futures": futures_error(513, "Invalid request (for open api serves time more or less than 10s)"),
+        "mexc-futures": futures_error(513, "Invalid request (serves time more or less than 10s)"),
     })
 add("mx0demoUnknownError", "exchange_error", "spot",
     "The account call answers code 26 (not classified by the platform; the code is kept for support).",
