@@ -8,7 +8,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-from backfuture.api import CONNECTION_ID, current_user, error_responses, make_app
+from backfuture.api import CONNECTION_ID, current_user, error_responses, make_app, request_actor
 from backfuture.handler import lambda_entry_point
 from backfuture.models import (
     AddConnectionRequest,
@@ -32,7 +32,11 @@ def service() -> ConnectionService:
     | error_responses(401, 409, 413, 415, 422, 429, 503),
 )
 def add_connection(request: AddConnectionRequest) -> Response[ConnectionResource]:
-    return Response(201, content_type="application/json", body=service().add(current_user(app), request))
+    return Response(
+        201,
+        content_type="application/json",
+        body=service().add(current_user(app), request, request_actor(app)),
+    )
 
 
 @app.put(
@@ -43,7 +47,7 @@ def add_connection(request: AddConnectionRequest) -> Response[ConnectionResource
 def replace_credentials(
     id: Annotated[str, Path(pattern=CONNECTION_ID)], request: ReplaceCredentialsRequest
 ) -> ConnectionResource:
-    return service().replace_credentials(current_user(app), id, request)
+    return service().replace_credentials(current_user(app), id, request, request_actor(app))
 
 
 @app.patch(
@@ -54,7 +58,7 @@ def replace_credentials(
 def update_connection(
     id: Annotated[str, Path(pattern=CONNECTION_ID)], request: UpdateConnectionRequest
 ) -> ConnectionResource:
-    return service().update(current_user(app), id, request)
+    return service().update(current_user(app), id, request, request_actor(app))
 
 
 @app.delete(
@@ -64,7 +68,7 @@ def update_connection(
     | error_responses(401, 404, 503),
 )
 def delete_connection(id: Annotated[str, Path(pattern=CONNECTION_ID)]) -> Response[None]:
-    service().delete(current_user(app), id)
+    service().delete(current_user(app), id, request_actor(app))
     return Response(204)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from backfuture.api import CONNECTION_ID, current_user, error_responses, make_app
 from backfuture.config import settings
@@ -15,6 +15,7 @@ from backfuture.models import (
     ConnectionList,
     ConnectionResource,
     EgressIps,
+    EventPage,
     ExchangeDescription,
     ExchangeList,
     StatusDocument,
@@ -51,6 +52,36 @@ def get_connection(id: Annotated[str, Path(pattern=CONNECTION_ID)]) -> Connectio
 )
 def get_connection_status(id: Annotated[str, Path(pattern=CONNECTION_ID)]) -> StatusDocument:
     return service().status(current_user(app), id)
+
+
+_LIMIT = Query(ge=1, le=100, description="Events per page (1-100, default 50)")
+_CURSOR = Query(
+    min_length=1, max_length=128, description="The next value of the previous page, for the page after it"
+)
+
+
+@app.get(
+    "/connections/<id>/events",
+    responses={200: {"description": "The connection's audit trail, newest first"}}
+    | error_responses(401, 404, 422, 503),
+)
+def list_connection_events(
+    id: Annotated[str, Path(pattern=CONNECTION_ID)],
+    limit: Annotated[int, _LIMIT] = 50,
+    cursor: Annotated[str | None, _CURSOR] = None,
+) -> EventPage:
+    return service().events(current_user(app), connection_id=id, limit=limit, cursor=cursor)
+
+
+@app.get(
+    "/events",
+    responses={200: {"description": "The caller's audit trail across connections, newest first"}}
+    | error_responses(401, 422, 503),
+)
+def list_events(
+    limit: Annotated[int, _LIMIT] = 50, cursor: Annotated[str | None, _CURSOR] = None
+) -> EventPage:
+    return service().events(current_user(app), limit=limit, cursor=cursor)
 
 
 @app.get("/egress-ips")

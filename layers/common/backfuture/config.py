@@ -16,6 +16,12 @@ class Settings:
     egress_ips: tuple[str, ...]
     max_connections_per_user: int
     test_cooldown_s: int
+    # Re-validation (backfuture.revalidation): a connection is due when its last test is older than
+    # the interval; the schedule runs every run_minutes; at most max_per_exchange tests per exchange
+    # per run (the platform's share of each exchange's rate limit for background work).
+    revalidation_interval_hours: int = 24
+    revalidation_run_minutes: int = 60
+    revalidation_max_per_exchange: int = 100
 
 
 def _ips(raw: str) -> tuple[str, ...]:
@@ -33,4 +39,7 @@ def settings() -> Settings:
         egress_ips=_ips(env.get("EGRESS_IPS", "203.0.113.10,203.0.113.11")),
         max_connections_per_user=int(env.get("MAX_CONNECTIONS_PER_USER", "20")),
         test_cooldown_s=int(env.get("TEST_COOLDOWN_S", "10")),
+        revalidation_interval_hours=int(env.get("REVALIDATION_INTERVAL_HOURS", "24")),
+        revalidation_run_minutes=int(env.get("REVALIDATION_RUN_MINUTES", "60")),
+        revalidation_max_per_exchange=int(env.get("REVALIDATION_MAX_PER_EXCHANGE", "100")),
     )

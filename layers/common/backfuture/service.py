@@ -16,18 +16,24 @@ Ordering rules (AWS calls can fail between any two steps):
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import secrets
 from datetime import datetime
 from typing import Any
 
+from backfuture.audit import SYSTEM as SYSTEM_ACTOR
+from backfuture.audit import USER, Actor, event_items, public_event
 from backfuture.clock import iso_now, now_ms
-from backfuture.errors import ApiError, ErrorCode, StorageUnavailable
+from backfuture.config import settings
+from backfuture.errors import ApiError, ErrorCode, StorageUnavailable, localize_problem, status_label
 from backfuture.exchanges.catalog import PLANNED, SUPPORTED, Credentials, Market
 from backfuture.models import (
-    STATUS_LABELS,
     AddConnectionRequest,
+    AuditEvent,
     ConnectionResource,
+    EventPage,
     Problem,
     ReplaceCredentialsRequest,
     Status,
@@ -35,8 +41,15 @@ from backfuture.models import (
     UpdateConnectionRequest,
 )
 from backfuture.observability import logger, metrics, tracer
-from backfuture.storage.repository import ConnectionRecord, ConnectionRepository
+from backfuture.status_events import DELETED, StatusChange, publish
+from backfuture.storage.repository import (
+    ConnectionRecord,
+    ConnectionRepository,
+    markets_change_resets_status,
+)
 from backfuture.storage.secrets import SecretMissing, SecretVault
+
+Events = list[tuple[str, dict[str, Any]]]
 
 
 class ConnectionService:
@@ -49,7 +62,7 @@ class ConnectionService:
     # -- add_connection ------------------------------------------------------------------------
 
     @tracer.capture_method(capture_response=False, capture_error=False)
-    def add(self, owner: str, request: AddConnectionRequest) -> ConnectionResource:
+    def add(self, owner: str, request: AddConnectionRequest, actor: Actor = USER) -> ConnectionResource:
         _check_exchange(request.exchange)
         _check_markets(request.exchange, request.markets)
         credentials = _credentials(request.exchange, request.api_key, request.api_secret, request.passphrase)
@@ -79,14 +92,15 @@ class ConnectionService:
             created_at=now,
             updated_at=now,
         )
+        created: Events = [("created", {"name": request.name, "markets": record.markets})]
         with _DestroyOnFailure(self.vault, secret_arn):
-            self.repository.create(record)
+            self.repository.create(record, _items(record, actor, created, now))
         metrics.add_metric(name="ConnectionsAdded", unit="Count", value=1)
         logger.info("connection added", extra={"connection_id": connection_id, "exchange": request.exchange})
         return to_resource(record)
 
     def replace_credentials(
-        self, owner: str, connection_id: str, request: ReplaceCredentialsRequest
+        self, owner: str, connection_id: str, request: ReplaceCredentialsRequest, actor: Actor = USER
     ) -> ConnectionResource:
         current = self.repository.get(owner, connection_id)
         credentials = _credentials(current.exchange, request.api_key, request.api_secret, request.passphrase)
@@ -103,13 +117,20 @@ class ConnectionService:
             credentials=credentials,
         )
         old_arn = current.secret_arn
+        before = _state(current)
+        hint = key_hint(credentials.api_key)
+        events: Events = [("credentials_replaced", {"api_key_hint": hint})]
+        if current.status != Status.UNTESTED:
+            events.append(("status_changed", {"from": current.status, "to": Status.UNTESTED.value}))
         with _DestroyOnFailure(self.vault, new_arn):
             record = self.repository.replace_credentials(
                 current,
                 secret_arn=new_arn,
                 fingerprint=fingerprint,
-                api_key_hint=key_hint(credentials.api_key),
+                api_key_hint=hint,
+                events=_items(current, actor, events, iso_now()),
             )
+        _announce(record, before)
         if old_arn is not None:
             self._destroy_retired(old_arn, record)
         metrics.add_metric(name="CredentialsReplaced", unit="Count", value=1)
@@ -117,16 +138,44 @@ class ConnectionService:
         return to_resource(record)
 
     @tracer.capture_method(capture_response=False, capture_error=False)
-    def update(self, owner: str, connection_id: str, request: UpdateConnectionRequest) -> ConnectionResource:
+    def update(
+        self, owner: str, connection_id: str, request: UpdateConnectionRequest, actor: Actor = USER
+    ) -> ConnectionResource:
         current = self.repository.get(owner, connection_id)
         if request.markets is not None:
             _check_markets(current.exchange, request.markets)
         markets = [m.value for m in request.markets] if request.markets is not None else None
-        record = self.repository.update_details(current, name=request.name, markets=markets)
+        now = iso_now()
+        before = _state(current)
+        events: Events = []
+        if request.name is not None and request.name != current.name:
+            events.append(("renamed", {"from": current.name, "to": request.name}))
+        markets_changed = markets is not None and markets != current.markets
+        if markets_changed:
+            events.append(("markets_changed", {"from": current.markets, "to": markets}))
+            if markets_change_resets_status(current.status) and current.status != Status.UNTESTED:
+                events.append(("status_changed", {"from": current.status, "to": Status.UNTESTED.value}))
+        confirm = request.withdrawal_disabled_confirmed
+        confirming = confirm is True and current.withdrawal_disabled_confirmed_at is None
+        unconfirming = confirm is False and current.withdrawal_disabled_confirmed_at is not None
+        ready: bool | None = None
+        if confirming or unconfirming:
+            ready = trading_ready(current.status, _withdraw_check(current), confirmed=confirming)
+            events.append(("withdrawal_confirmed", {"confirmed": confirming}))
+        record = self.repository.update_details(
+            current,
+            name=request.name,
+            markets=markets,
+            confirmed_at=now if confirming else None,
+            clear_confirmation=unconfirming,
+            trading_ready=ready,
+            events=_items(current, actor, events, now),
+        )
+        _announce(record, before)
         return to_resource(record)
 
     @tracer.capture_method(capture_response=False, capture_error=False)
-    def delete(self, owner: str, connection_id: str) -> None:
+    def delete(self, owner: str, connection_id: str, actor: Actor = USER) -> None:
         # A rotation or rename landing between the read and the delete makes the delete conflict;
         # reading again picks up the new secret and locks, so none is left behind.
         for attempt in range(3):
@@ -134,19 +183,23 @@ class ConnectionService:
             for arn in [current.secret_arn, *current.retired_secret_arns]:
                 if arn is not None:
                     self.vault.destroy(arn)
+            deleted: Events = [("deleted", {"name": current.name})]
             try:
-                self.repository.delete(current)
+                self.repository.delete(current, _items(current, actor, deleted, iso_now()))
                 break
             except ApiError as error:
                 if error.code is not ErrorCode.CONFLICT or attempt == 2:
                     raise
+        _announce_deleted(current)
         metrics.add_metric(name="ConnectionsDeleted", unit="Count", value=1)
         logger.info("connection deleted", extra={"connection_id": connection_id})
 
     # -- test_connection -----------------------------------------------------------------------
 
     @tracer.capture_method(capture_response=False, capture_error=False)
-    def test(self, owner: str, connection_id: str, egress_ips: list[str]) -> StatusDocument:
+    def test(
+        self, owner: str, connection_id: str, egress_ips: list[str], actor: Actor = USER
+    ) -> StatusDocument:
         claimed_at_ms = now_ms()
         claim = self.repository.claim_for_test(owner, connection_id, now_ms=claimed_at_ms)
         if claim.record is None:
@@ -156,14 +209,31 @@ class ConnectionService:
                 headers={"Retry-After": str(claim.retry_after_s)},
             )
         try:
-            return self._test_claimed(claim.record, egress_ips)
+            return self._test_claimed(claim.record, egress_ips, actor)
         except StorageUnavailable:
             # The client is told to retry in seconds (503, Retry-After); the cooldown this claim
             # started would refuse that retry, and a half-done refusal is only finished by one.
             self.repository.release_test_claim(claim.record, claimed_at_ms)
             raise
 
-    def _test_claimed(self, record: ConnectionRecord, egress_ips: list[str]) -> StatusDocument:
+    def revalidate(self, record: ConnectionRecord, egress_ips: list[str]) -> bool | None:
+        """Re-test a connection for the scheduled re-validation (actor ``system``).
+
+        No cooldown claim: the schedule picks connections whose last test is old. The result is
+        stored only if the connection did not change meanwhile (a user's test or edit wins).
+        Returns whether the status or trading readiness changed; None when nothing was stored.
+        """
+        before = _state(record)
+        try:
+            self._test_claimed(record, egress_ips, SYSTEM_ACTOR)
+        except ApiError as error:
+            if error.code is ErrorCode.CONFLICT:
+                return None
+            raise
+        after = self.repository.get(record.owner, record.id)
+        return _state(after) != before
+
+    def _test_claimed(self, record: ConnectionRecord, egress_ips: list[str], actor: Actor) -> StatusDocument:
         # Imported here: only test_connection pays for the HTTP and exchange code at cold start.
         from backfuture.connection_test import refusal_without_secret, run_connection_test
 
@@ -185,14 +255,34 @@ class ConnectionService:
                 record.exchange, credentials, frozenset(Market(m) for m in record.markets), egress_ips
             )
             del credentials
-        trading_ready = record.trading_ready if result.trading_ready is None else result.trading_ready
+        if result.trading_ready is None:  # the key was not judged: as before the test
+            ready = record.trading_ready
+        else:
+            ready = result.trading_ready or (
+                result.status is Status.CONNECTED and record.withdrawal_disabled_confirmed_at is not None
+            )
+        checked_at = result.document["checked_at"]
+        error_code = (result.document.get("error") or {}).get("code")
+        tested = {
+            "status": result.status.value,
+            "code": error_code,
+            "warnings": [w["code"] for w in result.document.get("warnings", [])],
+        }
+        events: Events = [("tested", tested)]
+        if result.status.value != record.status:
+            events.append(("status_changed", {"from": record.status, "to": result.status.value}))
+        if result.refused:
+            events.append(("refused", {"code": error_code}))
+        before = _state(record)
         try:
             stored = self.repository.record_result(
                 record,
                 status=result.status.value,
-                trading_ready=trading_ready,
+                trading_ready=ready,
                 status_doc=json.dumps(result.document),
-                checked_at=result.document["checked_at"],
+                checked_at=checked_at,
+                key_expires_at=result.key_expires_at,
+                events=_items(record, actor, events, checked_at),
             )
         finally:
             if result.refused:
@@ -211,13 +301,21 @@ class ConnectionService:
             },
         )
         if not stored:
-            raise ApiError(
-                ErrorCode.CONFLICT,
-                message=(
-                    "The connection changed (credentials, markets or name) or was deleted while the test ran."
-                ),
+            raise ApiError(ErrorCode.CONFLICT, variant="changed_during_test")
+        if (result.status.value, ready) != before:
+            publish(
+                StatusChange(
+                    user_id=record.owner,
+                    connection_id=connection_id,
+                    exchange=record.exchange,
+                    previous_status=record.status,
+                    status=result.status.value,
+                    trading_ready=ready,
+                    code=error_code,
+                    checked_at=checked_at,
+                )
             )
-        return StatusDocument(connection_id=connection_id, **result.document)
+        return StatusDocument(connection_id=connection_id, **localize_document(result.document))
 
     # -- get_status ----------------------------------------------------------------------------
 
@@ -232,6 +330,22 @@ class ConnectionService:
     @tracer.capture_method(capture_response=False, capture_error=False)
     def status(self, owner: str, connection_id: str) -> StatusDocument:
         return status_document(self.repository.get(owner, connection_id))
+
+    @tracer.capture_method(capture_response=False, capture_error=False)
+    def events(
+        self, owner: str, *, connection_id: str | None = None, limit: int = 50, cursor: str | None = None
+    ) -> EventPage:
+        """A page of the audit trail, newest first. Another user's connection has no trail: 404."""
+        after = decode_cursor(cursor) if cursor else None
+        items, last = self.repository.list_events(
+            owner, connection_id=connection_id, limit=limit, after=after
+        )
+        if connection_id is not None and not items and after is None:
+            self.repository.get(owner, connection_id)  # 404 unless it is the caller's (and has no trail yet)
+        return EventPage(
+            events=[AuditEvent(**public_event(item)) for item in items],
+            next=encode_cursor(last) if last else None,
+        )
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -281,12 +395,12 @@ def _check_exchange(exchange: str) -> None:
     if exchange in PLANNED:
         raise ApiError(
             ErrorCode.UNSUPPORTED_EXCHANGE,
-            message=f"{PLANNED[exchange].name} is planned but not supported yet.",
+            variant="planned",
+            params={"exchange": PLANNED[exchange].name},
             details={"supported": supported, "planned": True},
         )
     raise ApiError(
         ErrorCode.UNSUPPORTED_EXCHANGE,
-        message="This exchange is not supported.",
         details={"supported": supported, "planned": False},
     )
 
@@ -339,9 +453,11 @@ def key_hint(api_key: str) -> str:
 def to_resource(record: ConnectionRecord) -> ConnectionResource:
     status = Status(record.status)
     error = None
+    warnings: list[Problem] = []
     if record.status_doc:
-        stored_error = json.loads(record.status_doc).get("error")
-        error = Problem(**stored_error) if stored_error else None
+        stored = localize_document(json.loads(record.status_doc))
+        error = Problem(**stored["error"]) if stored.get("error") else None
+        warnings = [Problem(**w) for w in stored.get("warnings", [])]
     return ConnectionResource(
         id=record.id,
         name=record.name,
@@ -349,10 +465,13 @@ def to_resource(record: ConnectionRecord) -> ConnectionResource:
         markets=[Market(m) for m in record.markets],
         api_key_hint=record.api_key_hint,
         status=status,
-        status_label=STATUS_LABELS[status],
+        status_label=status_label(status),
         trading_ready=record.trading_ready,
         error=error,
+        warnings=warnings,
         checked_at=_parse_time(record.checked_at),
+        key_expires_at=_parse_time(record.key_expires_at),
+        withdrawal_disabled_confirmed_at=_parse_time(record.withdrawal_disabled_confirmed_at),
         created_at=_parse_time(record.created_at) or datetime.min,
         updated_at=_parse_time(record.updated_at) or datetime.min,
     )
@@ -360,9 +479,100 @@ def to_resource(record: ConnectionRecord) -> ConnectionResource:
 
 def status_document(record: ConnectionRecord) -> StatusDocument:
     if record.status_doc:
-        return StatusDocument(connection_id=record.id, **json.loads(record.status_doc))
+        return StatusDocument(connection_id=record.id, **localize_document(json.loads(record.status_doc)))
     status = Status(record.status)
-    return StatusDocument(connection_id=record.id, status=status, status_label=STATUS_LABELS[status])
+    return StatusDocument(connection_id=record.id, status=status, status_label=status_label(status))
+
+
+def localize_document(document: dict[str, Any]) -> dict[str, Any]:
+    """A status document with its label, error and warnings in the request's language.
+
+    Stored documents keep the words of the language they were tested in; their codes decide.
+    """
+    ips = settings().egress_ips
+    localized = dict(document)
+    localized["status_label"] = status_label(document["status"])
+    if document.get("error"):
+        localized["error"] = localize_problem(document["error"], ips)
+    localized["warnings"] = [localize_problem(w, ips) for w in document.get("warnings") or []]
+    return localized
+
+
+def trading_ready(status: str, withdraw_check: str | None, *, confirmed: bool) -> bool:
+    """The contract's "Trading readiness": Online, and the key is known (or confirmed) not to withdraw."""
+    return status == Status.CONNECTED and (withdraw_check == "ok" or confirmed)
+
+
+def _withdraw_check(record: ConnectionRecord) -> str | None:
+    if not record.status_doc:
+        return None
+    checks: dict[str, str] = json.loads(record.status_doc).get("checks") or {}
+    return checks.get("withdraw_disabled")
+
+
+def _state(record: ConnectionRecord) -> tuple[str, bool]:
+    return record.status, record.trading_ready
+
+
+def _items(record: ConnectionRecord, actor: Actor, events: Events, at: str) -> list[dict[str, Any]]:
+    return event_items(record.owner, record.id, record.exchange, actor, events, at)
+
+
+def _announce(record: ConnectionRecord, before: tuple[str, bool]) -> None:
+    """Publish a status-change event when a committed change moved the status or trading readiness."""
+    if _state(record) == before:
+        return
+    code = None
+    if record.status_doc:
+        code = (json.loads(record.status_doc).get("error") or {}).get("code")
+    publish(
+        StatusChange(
+            user_id=record.owner,
+            connection_id=record.id,
+            exchange=record.exchange,
+            previous_status=before[0],
+            status=record.status,
+            trading_ready=record.trading_ready,
+            code=code,
+            checked_at=record.checked_at,
+        )
+    )
+
+
+def _announce_deleted(record: ConnectionRecord) -> None:
+    publish(
+        StatusChange(
+            user_id=record.owner,
+            connection_id=record.id,
+            exchange=record.exchange,
+            previous_status=record.status,
+            status=DELETED,
+            trading_ready=False,
+            code=None,
+            checked_at=record.checked_at,
+        )
+    )
+
+
+_CURSOR = re.compile(r"^EVENT#[0-9A-HJKMNP-TV-Z]{26}$")
+
+
+def encode_cursor(sort_key: str) -> str:
+    return base64.urlsafe_b64encode(sort_key.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    """The event key a ``next`` cursor stands for; anything else is a validation error."""
+    try:
+        key = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        key = ""
+    if not _CURSOR.fullmatch(key):
+        raise ApiError(
+            ErrorCode.VALIDATION_ERROR,
+            details={"fields": [{"field": "cursor", "problem": "is not a cursor this API returned"}]},
+        )
+    return key
 
 
 def _parse_time(value: str | None) -> datetime | None:

@@ -98,6 +98,7 @@ class ProbeReport:
     warnings: list[WarningCode] = field(default_factory=list)
     clock_offset_ms: int | None = None
     key_expires_at: datetime | None = None
+    unknown_permissions: list[str] = field(default_factory=list)  # names the platform does not know
 
 
 class ExchangeProbe(Protocol):
