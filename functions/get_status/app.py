@@ -32,6 +32,8 @@ def service() -> ConnectionService:
 
 @app.get(
     "/connections",
+    summary="List connections",
+    description="The caller's connections, newest first, with status, warnings and trading readiness.",
     responses={200: {"description": "The caller's connections, newest first"}} | error_responses(401, 503),
 )
 def list_connections() -> ConnectionList:
@@ -39,7 +41,10 @@ def list_connections() -> ConnectionList:
 
 
 @app.get(
-    "/connections/<id>", responses={200: {"description": "The connection"}} | error_responses(401, 404, 503)
+    "/connections/<id>",
+    summary="Get a connection",
+    description="One connection of the caller; another user's connection is 404.",
+    responses={200: {"description": "The connection"}} | error_responses(401, 404, 503),
 )
 def get_connection(id: Annotated[str, Path(pattern=CONNECTION_ID)]) -> ConnectionResource:
     return service().get(current_user(app), id)
@@ -47,6 +52,8 @@ def get_connection(id: Annotated[str, Path(pattern=CONNECTION_ID)]) -> Connectio
 
 @app.get(
     "/connections/<id>/status",
+    summary="Get the last test result",
+    description="The status document of the last test; status untested and no checks before any test.",
     responses={200: {"description": "Its status document (untested: no checks yet)"}}
     | error_responses(401, 404, 503),
 )
@@ -62,6 +69,12 @@ _CURSOR = Query(
 
 @app.get(
     "/connections/<id>/events",
+    summary="The connection's audit trail",
+    description=(
+        "What happened to the connection, newest first: created, credentials_replaced, renamed, "
+        "markets_changed, tested, status_changed, refused, withdrawal_confirmed, deleted; by the user "
+        "(with source IP and user agent) or the system (re-validation). Paginated with limit and cursor."
+    ),
     responses={200: {"description": "The connection's audit trail, newest first"}}
     | error_responses(401, 404, 422, 503),
 )
@@ -75,6 +88,11 @@ def list_connection_events(
 
 @app.get(
     "/events",
+    summary="The caller's audit trail",
+    description=(
+        "Events of all the caller's connections, deleted ones included, newest first. Kept 400 days. "
+        "Paginated: pass the next value of a page as cursor to get the page after it."
+    ),
     responses={200: {"description": "The caller's audit trail across connections, newest first"}}
     | error_responses(401, 422, 503),
 )
@@ -84,12 +102,20 @@ def list_events(
     return service().events(current_user(app), limit=limit, cursor=cursor)
 
 
-@app.get("/egress-ips")
+@app.get(
+    "/egress-ips",
+    summary="The platform's egress IPs",
+    description="The fixed addresses every exchange call comes from; whitelist all of them on the key.",
+)
 def egress_ips() -> EgressIps:
     return EgressIps(egress_ips=list(settings().egress_ips))
 
 
-@app.get("/exchanges")
+@app.get(
+    "/exchanges",
+    summary="Supported and planned exchanges",
+    description="What each exchange needs (a passphrase?) and offers; planned ones: supported false.",
+)
 def exchanges() -> ExchangeList:
     listed = [(info, True) for info in SUPPORTED.values()] + [(info, False) for info in PLANNED.values()]
     return ExchangeList(

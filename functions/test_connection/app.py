@@ -23,6 +23,13 @@ def service() -> ConnectionService:
 
 @app.post(
     "/connections/<id>/test",
+    summary="Test the connection now",
+    description=(
+        "Runs the connection test from the platform's fixed egress IPs: credentials, read, trade, "
+        "withdrawal disabled, futures (if asked for), IP whitelist. Answers 200 with the status "
+        "document also when the test found a problem (see error). A key that can withdraw is refused "
+        "and its secret destroyed at once. Audit events: tested, status_changed, refused."
+    ),
     responses={200: {"description": "The status document, also when the test found a problem"}}
     | error_responses(401, 404, 409, 413, 415, 429, 503),
 )

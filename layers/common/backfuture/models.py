@@ -87,7 +87,7 @@ ApiSecret = Annotated[SecretStr, AfterValidator(partial(_clean_credential, low=8
 Passphrase = Annotated[
     SecretStr,
     AfterValidator(partial(_clean_credential, low=1, high=128)),
-    Field(description="KuCoin only: the passphrase chosen when the API key was created"),
+    Field(description="The passphrase chosen when the API key was created"),
 ]
 
 
@@ -97,6 +97,10 @@ class _Request(BaseModel):
 
 
 _EXAMPLE_ID = "01JDQ7ZK3V8W5X2Y9T4R6P0M1N"
+_PASSPHRASE_DESCRIPTION = (
+    "Required where the exchange's keys have one (KuCoin), refused elsewhere: the passphrase chosen "
+    "when the API key was created; stored encrypted, never returned"
+)
 
 
 class AddConnectionRequest(_Request):
@@ -125,7 +129,7 @@ class AddConnectionRequest(_Request):
     name: ConnectionName
     api_key: ApiKey = Field(description="The exchange API key; only its hint is ever shown again")
     api_secret: ApiSecret = Field(description="The API key's secret; stored encrypted, never returned")
-    passphrase: Passphrase | None = None
+    passphrase: Passphrase | None = Field(default=None, description=_PASSPHRASE_DESCRIPTION)
     markets: Markets = Field(
         default_factory=lambda: [Market.SPOT],
         description="Markets to trade and test: spot (default), futures, or both",
@@ -146,7 +150,7 @@ class ReplaceCredentialsRequest(_Request):
 
     api_key: ApiKey = Field(description="The exchange API key; only its hint is ever shown again")
     api_secret: ApiSecret = Field(description="The API key's secret; stored encrypted, never returned")
-    passphrase: Passphrase | None = None
+    passphrase: Passphrase | None = Field(default=None, description=_PASSPHRASE_DESCRIPTION)
 
 
 class UpdateConnectionRequest(_Request):
@@ -162,7 +166,7 @@ class UpdateConnectionRequest(_Request):
         }
     )
 
-    name: ConnectionName | None = None
+    name: ConnectionName | None = Field(default=None, description="A new name, unique per user ignoring case")
     markets: Markets | None = Field(
         default=None, description="New markets; a change sets the status back to untested"
     )

@@ -23,6 +23,8 @@ import secrets
 from datetime import datetime
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
 from backfuture.audit import SYSTEM as SYSTEM_ACTOR
 from backfuture.audit import USER, Actor, event_items, public_event
 from backfuture.clock import iso_now, now_ms
@@ -209,7 +211,8 @@ class ConnectionService:
                 headers={"Retry-After": str(claim.retry_after_s)},
             )
         try:
-            return self._test_claimed(claim.record, egress_ips, actor)
+            document, _ = self._test_claimed(claim.record, egress_ips, actor)
+            return document
         except StorageUnavailable:
             # The client is told to retry in seconds (503, Retry-After); the cooldown this claim
             # started would refuse that retry, and a half-done refusal is only finished by one.
@@ -223,17 +226,18 @@ class ConnectionService:
         stored only if the connection did not change meanwhile (a user's test or edit wins).
         Returns whether the status or trading readiness changed; None when nothing was stored.
         """
-        before = _state(record)
         try:
-            self._test_claimed(record, egress_ips, SYSTEM_ACTOR)
+            _, changed = self._test_claimed(record, egress_ips, SYSTEM_ACTOR)
         except ApiError as error:
             if error.code is ErrorCode.CONFLICT:
                 return None
             raise
-        after = self.repository.get(record.owner, record.id)
-        return _state(after) != before
+        return changed
 
-    def _test_claimed(self, record: ConnectionRecord, egress_ips: list[str], actor: Actor) -> StatusDocument:
+    def _test_claimed(
+        self, record: ConnectionRecord, egress_ips: list[str], actor: Actor
+    ) -> tuple[StatusDocument, bool]:
+        """Test, store the result with its audit events, publish a change; (document, changed)."""
         # Imported here: only test_connection pays for the HTTP and exchange code at cold start.
         from backfuture.connection_test import refusal_without_secret, run_connection_test
 
@@ -243,7 +247,7 @@ class ConnectionService:
             # finishes a destruction that failed at the time.
             if record.secret_arn is not None:
                 self.vault.destroy(record.secret_arn)
-            return status_document(record)
+            return status_document(record), False
         try:
             credentials = self.vault.read(record.secret_arn)
         except SecretMissing:
@@ -290,8 +294,15 @@ class ConnectionService:
                 self.vault.destroy(record.secret_arn)
                 metrics.add_metric(name="KeysRefused", unit="Count", value=1)
         outcome = (result.document.get("error") or {}).get("code", "connected")
-        metrics.add_dimension(name="outcome", value=outcome)
-        metrics.add_metric(name="ConnectionTests", unit="Count", value=1)
+        # Its own metric blob: a re-validation run records many tests of different outcomes.
+        with single_metric(
+            name="ConnectionTests",
+            unit=MetricUnit.Count,
+            value=1,
+            namespace=metrics.namespace,
+            default_dimensions={"service": "connections", "outcome": outcome},
+        ):
+            pass
         logger.info(
             "connection tested",
             extra={
@@ -302,7 +313,8 @@ class ConnectionService:
         )
         if not stored:
             raise ApiError(ErrorCode.CONFLICT, variant="changed_during_test")
-        if (result.status.value, ready) != before:
+        changed = (result.status.value, ready) != before
+        if changed:
             publish(
                 StatusChange(
                     user_id=record.owner,
@@ -315,7 +327,7 @@ class ConnectionService:
                     checked_at=checked_at,
                 )
             )
-        return StatusDocument(connection_id=connection_id, **localize_document(result.document))
+        return StatusDocument(connection_id=connection_id, **localize_document(result.document)), changed
 
     # -- get_status ----------------------------------------------------------------------------
 

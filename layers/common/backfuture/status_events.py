@@ -19,9 +19,8 @@ import json
 import os
 from dataclasses import asdict, dataclass
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from botocore.exceptions import BotoCoreError, ClientError
 
 from backfuture.aws import client, error_code
 from backfuture.observability import logger, metrics
