@@ -1,6 +1,6 @@
 """Re-tests due connections on a schedule (EventBridge Scheduler), from the platform's fixed IPs.
 
-Not an API route. The schedule sends ``{}``; ``{"all_due": true}`` treats every eligible
+Not an API route. The schedule sends ``{}`` (its Input in the template); ``{"all_due": true}`` treats every eligible
 connection as due (still capped per exchange): the local ``POST /_dev/revalidate`` sends it, and
 an operator may, since only IAM principals can invoke the function.
 """
@@ -28,7 +28,7 @@ def service() -> ConnectionService:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     summary = revalidation.run(
         service(),
-        all_due=(event or {}).get("all_due") is True,
+        all_due=isinstance(event, dict) and event.get("all_due") is True,
         remaining_s=lambda: context.get_remaining_time_in_millis() / 1000,
     )
     return {"checked": summary.checked, "changed": summary.changed}

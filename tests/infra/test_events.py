@@ -19,8 +19,18 @@ FOLDERS = {
 }
 
 
+# Events of the scheduled function: what EventBridge Scheduler sends (the schedule's Input in the
+# template), and the operator's "every connection due" run.
+SCHEDULED = {"revalidate.scheduled.json": {}, "revalidate.all_due.json": {"all_due": True}}
+
+
 def _events() -> list[Path]:
-    return sorted(p for p in EVENTS_DIR.glob("*.json") if p.name != "env.json")
+    return sorted(p for p in EVENTS_DIR.glob("*.json") if p.name != "env.json" and p.name not in SCHEDULED)
+
+
+def test_scheduled_events_are_what_the_handler_reads() -> None:
+    for name, expected in SCHEDULED.items():
+        assert _load(EVENTS_DIR / name) == expected
 
 
 def _load(path: Path) -> dict[str, Any]:

@@ -71,11 +71,12 @@ SEQUENCES: dict[str, list[str]] = {
     ],
     "rename": [f"{DB}.get_item", f"{DB}.transact_write_items"],
     "delete": [f"{DB}.get_item", f"{SM}.delete_secret", f"{DB}.transact_write_items"],
-    "test_connected": [f"{DB}.update_item", f"{SM}.get_secret_value", f"{DB}.update_item"],
+    # the result and its audit events are one transaction
+    "test_connected": [f"{DB}.update_item", f"{SM}.get_secret_value", f"{DB}.transact_write_items"],
     "test_refused": [
         f"{DB}.update_item",
         f"{SM}.get_secret_value",
-        f"{DB}.update_item",
+        f"{DB}.transact_write_items",
         f"{SM}.delete_secret",
     ],
     "get": [f"{DB}.get_item"],

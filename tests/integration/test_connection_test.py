@@ -93,7 +93,8 @@ def test_demo_key_yields_its_outcome(api: ApiClient, demo: DemoKey) -> None:
     assert api.get(f"/connections/{connection['id']}/status").body == doc
     resource = api.get(f"/connections/{connection['id']}").body
     assert resource["status"] == doc["status"]
-    assert resource["trading_ready"] is (doc["status"] == "connected")
+    # Trading readiness fails closed: Online and the key known not to withdraw.
+    assert resource["trading_ready"] is (doc["status"] == "connected" and doc["checks"]["withdraw_disabled"] == "ok")
 
 
 def test_refused_key_secret_is_destroyed_at_once(api: ApiClient, aws: dict[str, str]) -> None:

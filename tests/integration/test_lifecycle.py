@@ -34,6 +34,11 @@ def connection_secrets(prefix: str) -> list[dict[str, Any]]:
     return [s for s in listed if s["Name"].startswith(prefix)]
 
 
+def is_event(item: dict[str, Any]) -> bool:
+    """An audit-trail item: it outlives its connection on purpose (backfuture.audit)."""
+    return str(item["SK"]["S"]).startswith("EVENT#")
+
+
 def table_items() -> list[dict[str, Any]]:
     import os
 
@@ -305,7 +310,8 @@ def test_delete_fails_cleanly_and_a_retry_finishes_it(
             assert len(connection_secrets(aws["SECRET_NAME_PREFIX"])) == 1
         assert api.delete(f"/connections/{connection['id']}").status == 204
         assert connection_secrets(aws["SECRET_NAME_PREFIX"]) == []
-        assert table_items() == [] or all(i["SK"]["S"] == "PROFILE" for i in table_items())
+        # the audit trail stays (400 days), with the PROFILE count
+        assert all(i["SK"]["S"] == "PROFILE" or i["SK"]["S"].startswith("EVENT#") for i in table_items())
 
 
 @pytest.mark.parametrize(
@@ -352,7 +358,7 @@ def test_a_delete_racing_a_rotation_leaves_no_secret_and_no_lock(api: ApiClient,
         assert rotate.status in (200, 404, 409), rotate.body
         # Whatever the interleaving: no secret, no lock, no count left for the deleted connection.
         assert connection_secrets(aws["SECRET_NAME_PREFIX"]) == []
-        assert [i for i in table_items() if i["SK"]["S"] != "PROFILE"] == []
+        assert [i for i in table_items() if i["SK"]["S"] != "PROFILE" and not is_event(i)] == []
         # and both keys can be connected again
         assert api.post("/connections", mexc_body(name="again", api_key=new_key["api_key"])).status == 201
         api.delete(f"/connections/{api.get('/connections').body['connections'][0]['id']}")
