@@ -94,7 +94,9 @@ def test_demo_key_yields_its_outcome(api: ApiClient, demo: DemoKey) -> None:
     resource = api.get(f"/connections/{connection['id']}").body
     assert resource["status"] == doc["status"]
     # Trading readiness fails closed: Online and the key known not to withdraw.
-    assert resource["trading_ready"] is (doc["status"] == "connected" and doc["checks"]["withdraw_disabled"] == "ok")
+    assert resource["trading_ready"] is (
+        doc["status"] == "connected" and doc["checks"]["withdraw_disabled"] == "ok"
+    )
 
 
 def test_refused_key_secret_is_destroyed_at_once(api: ApiClient, aws: dict[str, str]) -> None:
