@@ -14,6 +14,7 @@ import pytest
 
 from backfuture import revalidation
 from backfuture.service import ConnectionService
+from simulator.core import Fault
 from simulator.demo_keys import DemoKey
 from tests.api_client import ApiClient
 from tests.integration.test_connection_test import add, all_demo_keys
@@ -226,7 +227,7 @@ def test_revalidation_follows_a_maintenance_and_the_recovery(api: ApiClient, sim
     api.post(f"/connections/{cid}/test")
     published()
 
-    sim.config.fault = sim.config.fault.__class__("http_503")
+    sim.config.fault = Fault.HTTP_503
     assert revalidate() == revalidation.Summary(checked=1, changed=1, due=1)
     now = api.get(f"/connections/{cid}").body
     assert (
@@ -240,7 +241,7 @@ def test_revalidation_follows_a_maintenance_and_the_recovery(api: ApiClient, sim
     assert revalidate() == revalidation.Summary(checked=1, changed=0, due=1)
     assert published() == []
 
-    sim.config.fault = sim.config.fault.__class__("none")
+    sim.config.fault = Fault.NONE
     assert revalidate().changed == 1
     assert api.get(f"/connections/{cid}").body["status"] == "connected"
     [event] = published()
