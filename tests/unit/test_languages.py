@@ -110,3 +110,37 @@ def test_passphrase_and_key_remedies_name_no_exchange() -> None:
 def test_an_unknown_message_variant_is_a_programming_error() -> None:
     with pytest.raises(KeyError):
         ApiError(ErrorCode.CONFLICT, variant="no-such-variant")
+
+
+def test_unknown_permissions_fail_closed_with_details() -> None:
+    from backfuture.connection_test import diagnose
+    from backfuture.exchanges.base import CheckValue, ProbeReport
+    from backfuture.exchanges.catalog import Market
+
+    report = ProbeReport(
+        unknown_permissions=["SPOT_MARGIN_WRITE", "bad value with spaces", "SPOT_MARGIN_WRITE"]
+    )
+    report.permissions = {"read": True, "trade": True, "withdraw": False, "futures": False}
+    report.checks = {"credentials": CheckValue.OK, "withdraw_disabled": CheckValue.OK}
+    result = diagnose(report, frozenset({Market.SPOT}), ["203.0.113.10"], 10)
+    assert result.status.value == "connected" and result.trading_ready is False
+    assert result.document["checks"]["withdraw_disabled"] == "unknown"
+    [warning] = [w for w in result.document["warnings"] if w["code"] == "withdraw_unverifiable"]
+    assert warning["details"] == {"unknown_permissions": ["SPOT_MARGIN_WRITE"]}
+
+
+def test_known_withdraw_rights_make_an_online_key_trading_ready() -> None:
+    from backfuture.connection_test import diagnose
+    from backfuture.exchanges.base import CheckValue, ProbeReport
+    from backfuture.exchanges.catalog import Market
+
+    report = ProbeReport()
+    report.permissions = {"read": True, "trade": True, "withdraw": False, "futures": False}
+    report.checks = {"withdraw_disabled": CheckValue.OK}
+    assert diagnose(report, frozenset({Market.SPOT}), [], 10).trading_ready is True
+    report.checks = {}
+    report.permissions["withdraw"] = None
+    unverified = diagnose(report, frozenset({Market.SPOT}), [], 10)
+    assert unverified.trading_ready is False
+    assert [w["code"] for w in unverified.document["warnings"]] == ["withdraw_unverifiable"]
+    assert "details" not in unverified.document["warnings"][0]
