@@ -1,8 +1,9 @@
 """Re-tests due connections on a schedule (EventBridge Scheduler), from the platform's fixed IPs.
 
-Not an API route. The schedule sends ``{}`` (its Input in the template); ``{"all_due": true}`` treats every eligible
-connection as due (still capped per exchange): the local ``POST /_dev/revalidate`` sends it, and
-an operator may, since only IAM principals can invoke the function.
+Not an API route. The schedule sends ``{}`` (its Input in the template); ``{"all_due": true}``
+treats every eligible connection as due (still capped per exchange): the local
+``POST /_dev/revalidate`` sends it, and an operator may, since only IAM principals can invoke the
+function.
 """
 
 from __future__ import annotations

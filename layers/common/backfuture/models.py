@@ -97,7 +97,7 @@ class _Request(BaseModel):
 
 
 _EXAMPLE_ID = "01JDQ7ZK3V8W5X2Y9T4R6P0M1N"
-_PASSPHRASE_DESCRIPTION = (
+_KEY_PHRASE_HELP = (
     "Required where the exchange's keys have one (KuCoin), refused elsewhere: the passphrase chosen "
     "when the API key was created; stored encrypted, never returned"
 )
@@ -129,7 +129,7 @@ class AddConnectionRequest(_Request):
     name: ConnectionName
     api_key: ApiKey = Field(description="The exchange API key; only its hint is ever shown again")
     api_secret: ApiSecret = Field(description="The API key's secret; stored encrypted, never returned")
-    passphrase: Passphrase | None = Field(default=None, description=_PASSPHRASE_DESCRIPTION)
+    passphrase: Passphrase | None = Field(default=None, description=_KEY_PHRASE_HELP)
     markets: Markets = Field(
         default_factory=lambda: [Market.SPOT],
         description="Markets to trade and test: spot (default), futures, or both",
@@ -150,7 +150,7 @@ class ReplaceCredentialsRequest(_Request):
 
     api_key: ApiKey = Field(description="The exchange API key; only its hint is ever shown again")
     api_secret: ApiSecret = Field(description="The API key's secret; stored encrypted, never returned")
-    passphrase: Passphrase | None = Field(default=None, description=_PASSPHRASE_DESCRIPTION)
+    passphrase: Passphrase | None = Field(default=None, description=_KEY_PHRASE_HELP)
 
 
 class UpdateConnectionRequest(_Request):
