@@ -24,7 +24,7 @@ from benchmarks._env import scoped_env
 
 # Goals of issue 6; the other operations are reported without one.
 GOALS = {"add": 2, "test": 3, "get one": 1, "list": 1}
-SERVICES = ("dynamodb", "secretsmanager", "kms")
+SERVICES = ("dynamodb", "secretsmanager", "kms", "events")
 FUNCTIONS = ("add_connection", "test_connection", "get_status")
 
 _FAKE_AWS = {
@@ -78,6 +78,8 @@ def count_aws_calls() -> list[CallRow]:
                 "TABLE_NAME": created.table_name,
                 "KMS_KEY_ID": created.key_arn,
                 "FINGERPRINT_SECRET_ARN": created.fingerprint_secret_arn,
+                # status-change events are AWS calls too (events.PutEvents when a status changes)
+                "EVENT_BUS_NAME": created.event_bus_name,
                 **{variable: sim.base_url(venue) for variable, venue in BASE_URL_VARIABLES.items()},
             }
             with scoped_env(env), _fresh_container():
