@@ -394,3 +394,15 @@ def test_a_hungarian_test_reads_back_in_english(api: ApiClient) -> None:
     english = api.get(f"/connections/{connection['id']}/status").body
     assert english["error"]["message"] == "Trading permission is disabled for this key."
     assert english["status_label"] == "Action needed"
+
+
+def test_one_connections_trail_pages_too(api: ApiClient) -> None:
+    connection = add(api, demo("connected"))
+    cid = connection["id"]
+    for name in ("One", "Two", "Three"):
+        api.patch(f"/connections/{cid}", {"name": name})
+    first = api.get(f"/connections/{cid}/events?limit=3").body
+    assert [e["details"].get("to") for e in first["events"]] == ["Three", "Two", "One"]
+    rest = api.get(f"/connections/{cid}/events?limit=3&cursor={first['next']}").body
+    assert [e["type"] for e in rest["events"]] == ["created"]
+    assert rest["next"] is None
