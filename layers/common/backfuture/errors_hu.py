@@ -77,8 +77,8 @@ MESSAGE_VARIANTS: dict[tuple[ErrorCode, str], str] = {
 
 OUTCOMES: dict[Outcome, Explanation] = {
     Outcome.INVALID_KEY: Explanation(
-        "A tőzsde nem fogadja el ezt az API-kulcsot és titkos kulcsot: hibásan másolták ki őket, "
-        "vagy a kulcsot időközben törölték, illetve lejárt.",
+        "A tőzsde nem fogadja el ezt az API-kulcsot és titkos kulcsot: elképzelhető, hogy hibásan "
+        "másolta ki őket, vagy a kulcsot törölték, esetleg lejárt.",
         "Másolja ki újra az API-kulcsot és a titkos kulcsot, vagy hozzon létre új kulcsot a tőzsdén. "
         "Csak a tőzsde által generált (HMAC) kulcsokat támogatjuk, a saját RSA- vagy Ed25519-kulcspárból "
         "készült kulcsokat nem.",
@@ -125,17 +125,17 @@ OUTCOMES: dict[Outcome, Explanation] = {
         "Futtassa újra a tesztet; ha a hiba továbbra is fennáll, forduljon az ügyfélszolgálathoz.",
     ),
     Outcome.ACCOUNT_RESTRICTED: Explanation(
-        "A tőzsdei fiókja korlátozás alatt áll (zárolták, folyamatban van a személyazonosság "
-        "ellenőrzése (KYC), vagy területi korlátozás vonatkozik rá).",
+        "A tőzsdei fiókját korlátozták: zárolták, még folyamatban van a személyazonosság-ellenőrzése "
+        "(KYC), vagy területi korlátozás vonatkozik rá.",
         "Rendezze a korlátozást a tőzsdével, majd tesztelje újra a kapcsolatot.",
     ),
     Outcome.RATE_LIMITED: Explanation(
-        "A tőzsde most korlátozza a kérések számát; magát a kulcsot nem minősítettük.",
+        "A tőzsde jelenleg korlátozza a kérések számát, ezért a kulcsot nem tudtuk ellenőrizni.",
         "Várjon annyi másodpercet, amennyit a details.retry_after_s mutat, majd futtassa újra a tesztet.",
     ),
     Outcome.EXCHANGE_UNAVAILABLE: Explanation(
-        "A tőzsde API-ja nem működik, karbantartás alatt áll, vagy nem válaszolt időben; magát a "
-        "kulcsot nem minősítettük.",
+        "A tőzsde API-ja nem működik, karbantartás alatt áll, vagy nem válaszolt időben, ezért a "
+        "kulcsot nem tudtuk ellenőrizni.",
         "Várjon néhány percet, majd futtassa újra a tesztet.",
     ),
     Outcome.EXCHANGE_ERROR: Explanation(
@@ -155,7 +155,7 @@ WARNINGS: dict[WarningCode, Explanation] = {
         "Adja hozzá a kulcs IP-fehérlistájához a következő címeket: {ips}.",
     ),
     WarningCode.WITHDRAW_UNVERIFIABLE: Explanation(
-        "A tőzsde nem árulja el, hogy ezzel a kulccsal lehet-e pénzt kivenni, ezért a kapcsolat addig "
+        "A tőzsde nem közli, hogy ezzel a kulccsal lehet-e pénzt kivenni, ezért a kapcsolat addig "
         "nem használható kereskedésre, amíg meg nem erősíti, hogy a kifizetés le van tiltva.",
         "Ellenőrizze a tőzsdén, hogy ennél a kulcsnál le van-e tiltva a kifizetés, majd erősítse meg "
         "ezt a kapcsolatnál (withdrawal_disabled_confirmed).",
