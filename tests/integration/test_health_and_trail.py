@@ -406,3 +406,24 @@ def test_one_connections_trail_pages_too(api: ApiClient) -> None:
     rest = api.get(f"/connections/{cid}/events?limit=3&cursor={first['next']}").body
     assert [e["type"] for e in rest["events"]] == ["created"]
     assert rest["next"] is None
+
+
+def test_a_lost_event_is_a_metric_the_templates_alarm_watches(
+    api: ApiClient, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from local.template import ServiceTemplate
+
+    connection = add(api, demo("connected"))
+    monkeypatch.setenv("EVENT_BUS_NAME", "no-such-bus")
+    assert api.post(f"/connections/{connection['id']}/test").status == 200  # the change is stored anyway
+    assert api.get(f"/connections/{connection['id']}").body["status"] == "connected"
+    out, _ = capfd.readouterr()
+    blobs = [json.loads(line) for line in out.splitlines() if line.startswith("{") and "_aws" in line]
+    [lost] = [b for b in blobs if "StatusEventsNotPublished" in b]
+    alarm = ServiceTemplate.load().resource("StatusEventsNotPublishedAlarm", "AWS::CloudWatch::Alarm")
+    [metric] = lost["_aws"]["CloudWatchMetrics"]
+    assert metric["Namespace"] == alarm["Namespace"]
+    assert metric["Dimensions"] == [[d["Name"] for d in alarm["Dimensions"]]]
+    assert {d["Name"]: lost[d["Name"]] for d in alarm["Dimensions"]} == {
+        d["Name"]: d["Value"] for d in alarm["Dimensions"]
+    }
