@@ -24,9 +24,10 @@ from benchmarks._env import scoped_env
 
 # Goals of issue 6; the other operations are reported without one.
 # test: the claim, the abuse-limit counters (the user's hourly quota and the exchange's platform
-# budget, one transaction), the secret, the result with the key lock (issue 12 added the second).
+# budget, one transaction), the secret, the result with the key lock and its audit events (one
+# transaction); a status change adds the event's PutEvents.
 GOALS = {"add": 2, "test": 4, "get one": 1, "list": 1}
-SERVICES = ("dynamodb", "secretsmanager", "kms")
+SERVICES = ("dynamodb", "secretsmanager", "kms", "events")
 FUNCTIONS = ("add_connection", "test_connection", "get_status")
 
 _FAKE_AWS = {
@@ -79,6 +80,8 @@ def count_aws_calls() -> list[CallRow]:
                 "TABLE_NAME": created.table_name,
                 "KMS_KEY_ID": created.key_arn,
                 "FINGERPRINT_SECRET_ARN": created.fingerprint_secret_arn,
+                # status-change events are AWS calls too (events.PutEvents when a status changes)
+                "EVENT_BUS_NAME": created.event_bus_name,
                 **{variable: sim.base_url(venue) for variable, venue in base_url_variables().items()},
             }
             with scoped_env(env), _fresh_container():

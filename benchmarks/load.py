@@ -45,7 +45,10 @@ RESOURCE_KEYS = {
     "status_label",
     "trading_ready",
     "error",
+    "warnings",
     "checked_at",
+    "key_expires_at",
+    "withdrawal_disabled_confirmed_at",
     "created_at",
     "updated_at",
 }

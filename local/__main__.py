@@ -116,6 +116,10 @@ def banner(stack: LocalStack) -> str:
         f"       -d {shlex.quote(json.dumps(body))}",
         f"  curl -s -X POST {api}/connections/<id>/test {auth}",
         f"  curl -s {api}/connections {auth}",
+        "",
+        "Development only (not in the template):",
+        f"  curl -s -X POST {api}/_dev/revalidate      # one re-validation run, every connection due",
+        f"  curl -s {api}/_dev/events                  # status-change events published so far",
     ]
     return "\n".join(lines)
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from local.dev_routes import DevRoutes
 from local.events import (
     INTERNAL_ERROR,
     MAX_PAYLOAD_BYTES,
@@ -50,9 +51,11 @@ class LocalApi:
         host: str = "127.0.0.1",
         port: int = 0,
         access_log: bool = False,
+        dev_routes: DevRoutes | None = None,
     ) -> None:
         self.routes = list(routes)
         self.runner = runner
+        self.dev_routes = dev_routes
         self.access_log = access_log
         self._server = _Server((host, port), _handler_for(self))
         self._server.daemon_threads = True
@@ -77,6 +80,10 @@ class LocalApi:
     def handle(self, request: HttpRequest) -> HttpResponse:
         """API Gateway's answer to one request (no sockets involved: unit-testable)."""
         request_id = new_request_id()
+        if self.dev_routes is not None:
+            answer = self.dev_routes.handle(request)
+            if answer is not None:
+                return answer
         match = match_route(self.routes, request.method, request.raw_path)
         if match is None:
             return json_response(*NOT_FOUND, request_id)

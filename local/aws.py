@@ -6,6 +6,7 @@ mode, indexes), so the local table cannot drift from the deployed one.
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import socket
@@ -22,6 +23,9 @@ from local.template import REGION, Intrinsic, ServiceTemplate, TemplateError, Un
 TABLE_ID = "ConnectionsTable"
 KEY_ID = "SecretsKey"
 FINGERPRINT_ID = "FingerprintSecret"
+EVENT_BUS_ID = "StatusEventBus"
+# Local only: a queue subscribed to the bus, so GET /_dev/events can show what was published.
+EVENTS_QUEUE_NAME = "local-status-events"
 
 # Names used when the template leaves them to CloudFormation (or builds them from values only a
 # deployment knows).
@@ -43,6 +47,9 @@ class LocalResources:
     key_arn: str
     key_alias: str
     fingerprint_secret_arn: str
+    event_bus_name: str = ""
+    event_bus_arn: str = ""
+    events_queue_url: str = ""
 
 
 class ClientFactory(Protocol):
@@ -152,6 +159,7 @@ def create_resources(aws: ClientFactory, template: ServiceTemplate) -> LocalReso
             TableName=table_name,
             TimeToLiveSpecification={"Enabled": True, "AttributeName": str(ttl["AttributeName"])},
         )
+    bus_name, bus_arn, queue_url = _create_event_bus(aws, template, resolver)
     return LocalResources(
         table_name=table_name,
         table_arn=table["TableArn"],
@@ -159,7 +167,37 @@ def create_resources(aws: ClientFactory, template: ServiceTemplate) -> LocalReso
         key_arn=key["Arn"],
         key_alias=alias,
         fingerprint_secret_arn=secret["ARN"],
+        event_bus_name=bus_name,
+        event_bus_arn=bus_arn,
+        events_queue_url=queue_url,
     )
+
+
+def _create_event_bus(aws: ClientFactory, template: ServiceTemplate, resolver: Any) -> tuple[str, str, str]:
+    """The template's status-event bus, and a queue receiving everything the service puts on it.
+
+    A template without the bus (a test's cut-down copy) gets none: the functions then publish nothing.
+    """
+    if EVENT_BUS_ID not in template.resources:
+        return "", "", ""
+    props = template.resource(EVENT_BUS_ID, "AWS::Events::EventBus")
+    name = _literal(resolver.resolve_str, props.get("Name"), "local-connections")
+    events = aws.client("events")
+    bus_arn = events.create_event_bus(Name=name)["EventBusArn"]
+    sqs = aws.client("sqs")
+    queue_url = sqs.create_queue(QueueName=EVENTS_QUEUE_NAME)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    events.put_rule(
+        Name="local-status-events",
+        EventBusName=name,
+        EventPattern=json.dumps({"source": ["backfuture.connections"]}),
+    )
+    events.put_targets(
+        Rule="local-status-events", EventBusName=name, Targets=[{"Id": "queue", "Arn": queue_arn}]
+    )
+    return name, bus_arn, queue_url
 
 
 def table_definition(props: dict[str, Any], table_name: str) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from typing import Any
 from local.api_server import LocalApi
 from local.aws import (
     DUMMY_CREDENTIALS,
+    EVENT_BUS_ID,
     FINGERPRINT_ID,
     KEY_ID,
     TABLE_ID,
@@ -29,6 +30,7 @@ from local.aws import (
     LocalResources,
     create_resources,
 )
+from local.dev_routes import DevRoutes
 from local.functions import FunctionRunner, HandlerLoader, ensure_import_paths, import_handler
 from local.template import DEFAULT_TEMPLATE, REGION, FunctionSpec, ServiceTemplate, UnresolvedError
 from simulator import all_venues, base_url_variables
@@ -52,6 +54,7 @@ LOCAL_VALUES = (
     "FINGERPRINT_SECRET_ARN",
     "EGRESS_IPS",
     "POWERTOOLS_TRACE_DISABLED",
+    "EVENT_BUS_NAME",
 )
 
 _AWS_VARIABLES_TO_CLEAR = (
@@ -88,8 +91,10 @@ def template_environments(template: ServiceTemplate, resources: LocalResources) 
             TABLE_ID: resources.table_name,
             KEY_ID: resources.key_id,
             FINGERPRINT_ID: resources.fingerprint_secret_arn,
+            EVENT_BUS_ID: resources.event_bus_name,
         },
         attrs={
+            f"{EVENT_BUS_ID}.Arn": resources.event_bus_arn,
             f"{TABLE_ID}.Arn": resources.table_arn,
             f"{KEY_ID}.Arn": resources.key_arn,
             f"{KEY_ID}.KeyId": resources.key_id,
@@ -139,6 +144,9 @@ def function_environment(
             "FINGERPRINT_SECRET_ARN": resources.fingerprint_secret_arn,
             "EGRESS_IPS": DEFAULT_EGRESS_IPS,
             "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
+            # Only the publishing functions have it in the template; the functions share this
+            # process, and get_status never publishes.
+            "EVENT_BUS_NAME": resources.event_bus_name,
         }
     )
     for name, default in SETTING_DEFAULTS.items():
@@ -243,7 +251,14 @@ class LocalStack:
             }
             self.runner = FunctionRunner(self.template.functions(), self._loader, own)
             if self._with_api:
-                self.api = LocalApi(self.routes, self.runner, self._host, self._api_port, self._access_log)
+                self.api = LocalApi(
+                    self.routes,
+                    self.runner,
+                    self._host,
+                    self._api_port,
+                    self._access_log,
+                    dev_routes=DevRoutes(self.runner, self.aws, self.resources),
+                )
                 self.api.start()
         except BaseException:
             self.stop()

@@ -56,7 +56,7 @@ class ApiClient:
         raw_body: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> ApiResponse:
-        route, function, params = _match(method, path)
+        route, function, params = _match(method, path.partition("?")[0])
         event = api_event(
             method,
             path,
@@ -71,8 +71,8 @@ class ApiClient:
         assert_no_secret(json.dumps(raw), where=f"{method} {path} response")
         return ApiResponse(raw["statusCode"], response_json(raw), dict(raw.get("headers") or {}))
 
-    def get(self, path: str) -> ApiResponse:
-        return self.call("GET", path)
+    def get(self, path: str, **kwargs: Any) -> ApiResponse:
+        return self.call("GET", path, **kwargs)
 
     def post(self, path: str, body: Any = None, **kwargs: Any) -> ApiResponse:
         return self.call("POST", path, body, **kwargs)

@@ -59,6 +59,7 @@ def api_event(
 ) -> dict[str, Any]:
     """An API Gateway HTTP API (payload 2.0) event, as the real API sends it after the JWT authorizer."""
     text = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
+    path, _, query = path.partition("?")
     request_context: dict[str, Any] = {
         "accountId": "123456789012",
         "apiId": "api",
@@ -82,13 +83,17 @@ def api_event(
         "version": "2.0",
         "routeKey": f"{method} {route or path}",
         "rawPath": path,
-        "rawQueryString": "",
+        "rawQueryString": query,
         "headers": {"content-type": "application/json", **(headers or {})},
         "requestContext": request_context,
         "isBase64Encoded": False,
     }
     if path_parameters:
         event["pathParameters"] = path_parameters
+    if query:
+        from urllib.parse import parse_qsl
+
+        event["queryStringParameters"] = dict(parse_qsl(query, keep_blank_values=True))
     if text is not None:
         event["body"] = text
     return event
@@ -135,6 +140,7 @@ def moto_account(**overrides: str) -> Iterator[dict[str, str]]:
             "KMS_KEY_ID": created.key_arn,
             "FINGERPRINT_SECRET_ARN": created.fingerprint_secret_arn,
             "SECRET_NAME_PREFIX": "backfuture/test/connections/",
+            "EVENT_BUS_NAME": created.event_bus_name,
             **overrides,
         }
         for name, value in env.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from backfuture.api import CONNECTION_ID, current_user, error_responses, make_app
 from backfuture.config import settings
@@ -15,6 +15,7 @@ from backfuture.models import (
     ConnectionList,
     ConnectionResource,
     EgressIps,
+    EventPage,
     ExchangeDescription,
     ExchangeList,
     StatusDocument,
@@ -31,6 +32,8 @@ def service() -> ConnectionService:
 
 @app.get(
     "/connections",
+    summary="List connections",
+    description="The caller's connections, newest first, with status, warnings and trading readiness.",
     responses={200: {"description": "The caller's connections, newest first"}} | error_responses(401, 503),
 )
 def list_connections() -> ConnectionList:
@@ -38,7 +41,10 @@ def list_connections() -> ConnectionList:
 
 
 @app.get(
-    "/connections/<id>", responses={200: {"description": "The connection"}} | error_responses(401, 404, 503)
+    "/connections/<id>",
+    summary="Get a connection",
+    description="One connection of the caller; another user's connection is 404.",
+    responses={200: {"description": "The connection"}} | error_responses(401, 404, 503),
 )
 def get_connection(id: Annotated[str, Path(pattern=CONNECTION_ID)]) -> ConnectionResource:
     return service().get(current_user(app), id)
@@ -46,6 +52,8 @@ def get_connection(id: Annotated[str, Path(pattern=CONNECTION_ID)]) -> Connectio
 
 @app.get(
     "/connections/<id>/status",
+    summary="Get the last test result",
+    description="The status document of the last test; status untested and no checks before any test.",
     responses={200: {"description": "Its status document (untested: no checks yet)"}}
     | error_responses(401, 404, 503),
 )
@@ -53,12 +61,61 @@ def get_connection_status(id: Annotated[str, Path(pattern=CONNECTION_ID)]) -> St
     return service().status(current_user(app), id)
 
 
-@app.get("/egress-ips")
+_LIMIT = Query(ge=1, le=100, description="Events per page (1-100, default 50)")
+_CURSOR = Query(
+    min_length=1, max_length=128, description="The next value of the previous page, for the page after it"
+)
+
+
+@app.get(
+    "/connections/<id>/events",
+    summary="The connection's audit trail",
+    description=(
+        "What happened to the connection, newest first: created, credentials_replaced, renamed, "
+        "markets_changed, tested, status_changed, refused, withdrawal_confirmed, deleted; by the user "
+        "(with source IP and user agent) or the system (re-validation). Paginated with limit and cursor."
+    ),
+    responses={200: {"description": "The connection's audit trail, newest first"}}
+    | error_responses(401, 404, 422, 503),
+)
+def list_connection_events(
+    id: Annotated[str, Path(pattern=CONNECTION_ID)],
+    limit: Annotated[int, _LIMIT] = 50,
+    cursor: Annotated[str | None, _CURSOR] = None,
+) -> EventPage:
+    return service().events(current_user(app), connection_id=id, limit=limit, cursor=cursor)
+
+
+@app.get(
+    "/events",
+    summary="The caller's audit trail",
+    description=(
+        "Events of all the caller's connections, deleted ones included, newest first. Kept 400 days. "
+        "Paginated: pass the next value of a page as cursor to get the page after it."
+    ),
+    responses={200: {"description": "The caller's audit trail across connections, newest first"}}
+    | error_responses(401, 422, 503),
+)
+def list_events(
+    limit: Annotated[int, _LIMIT] = 50, cursor: Annotated[str | None, _CURSOR] = None
+) -> EventPage:
+    return service().events(current_user(app), limit=limit, cursor=cursor)
+
+
+@app.get(
+    "/egress-ips",
+    summary="The platform's egress IPs",
+    description="The fixed addresses every exchange call comes from; whitelist all of them on the key.",
+)
 def egress_ips() -> EgressIps:
     return EgressIps(egress_ips=list(settings().egress_ips))
 
 
-@app.get("/exchanges")
+@app.get(
+    "/exchanges",
+    summary="Supported and planned exchanges",
+    description="What each exchange needs (a passphrase?) and offers; planned ones: supported false.",
+)
 def exchanges() -> ExchangeList:
     listed = [(info(id), True) for id in supported_ids()] + [(p, False) for p in planned().values()]
     return ExchangeList(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-from backfuture.api import CONNECTION_ID, current_user, error_responses, make_app
+from backfuture.api import CONNECTION_ID, current_user, error_responses, make_app, request_actor
 from backfuture.config import settings
 from backfuture.handler import lambda_entry_point
 from backfuture.models import StatusDocument
@@ -23,11 +23,18 @@ def service() -> ConnectionService:
 
 @app.post(
     "/connections/<id>/test",
+    summary="Test the connection now",
+    description=(
+        "Runs the connection test from the platform's fixed egress IPs: credentials, read, trade, "
+        "withdrawal disabled, futures (if asked for), IP whitelist. Answers 200 with the status "
+        "document also when the test found a problem (see error). A key that can withdraw is refused "
+        "and its secret destroyed at once. Audit events: tested, status_changed, refused."
+    ),
     responses={200: {"description": "The status document, also when the test found a problem"}}
     | error_responses(401, 404, 409, 413, 415, 429, 503),
 )
 def test_connection(id: Annotated[str, Path(pattern=CONNECTION_ID)]) -> StatusDocument:
-    return service().test(current_user(app), id, list(settings().egress_ips))
+    return service().test(current_user(app), id, list(settings().egress_ips), request_actor(app))
 
 
 lambda_handler = lambda_entry_point(app)

@@ -11,13 +11,18 @@ from typing import Any
 from tests.infra.sam_stack import ACCOUNT, REGION, STACK, Stack, as_list, grants, iam_pattern_matches
 
 API_FUNCTIONS = ("AddConnectionFunction", "TestConnectionFunction", "GetStatusFunction")
-FUNCTIONS = (*API_FUNCTIONS, "SweepSecretsFunction")
+FUNCTIONS = (*API_FUNCTIONS, "SweepSecretsFunction", "RevalidateFunction")
 ROLES = {
     "AddConnectionFunction": "AddConnectionRole",
     "TestConnectionFunction": "TestConnectionRole",
     "GetStatusFunction": "GetStatusRole",
     "SweepSecretsFunction": "SweepSecretsRole",
+    "RevalidateFunction": "RevalidateRole",
 }
+# The functions that call exchanges: they must leave through the NAT's Elastic IPs (the whitelist).
+EXCHANGE_CALLERS = {"TestConnectionFunction", "RevalidateFunction"}
+# The functions that publish status-change events; no other may put events anywhere.
+PUBLISHERS = {"AddConnectionFunction", "TestConnectionFunction", "RevalidateFunction"}
 SECRET_PREFIX = f"backfuture/{STACK}/connections/"
 SECRET_ARN_BASE = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:"
 # <prefix><26-character ULID>/v<credentials version>, plus the "-" and six characters Secrets
@@ -29,6 +34,8 @@ TABLE_NAME = f"{STACK}-connections"
 SECRETSMANAGER = f"secretsmanager.{REGION}.amazonaws.com"
 DYNAMODB = f"dynamodb.{REGION}.amazonaws.com"
 XRAY = {("xray:PutTraceSegments", "*"), ("xray:PutTelemetryRecords", "*")}
+BUS = "<StatusEventBus.Arn>"
+EVENTS_INDEX = f"{TABLE}/index/ConnectionEvents"
 
 
 def _logs(log_group: str) -> set[tuple[str, str]]:
@@ -49,17 +56,20 @@ EXPECTED_IDENTITY_GRANTS: dict[str, set[tuple[str, str]]] = {
     | {
         (f"dynamodb:{action}", TABLE)
         for action in ("PutItem", "UpdateItem", "DeleteItem", "GetItem", "ConditionCheckItem")
-    },
+    }
+    | {("events:PutEvents", BUS)},
     "TestConnectionRole": _logs("TestConnectionLogGroup")
     | XRAY
     | {
         ("secretsmanager:GetSecretValue", CONNECTION_SECRETS),
         ("secretsmanager:DeleteSecret", CONNECTION_SECRETS),
         ("dynamodb:UpdateItem", TABLE),
+        ("dynamodb:PutItem", TABLE),  # audit events, in the result's transaction
+        ("events:PutEvents", BUS),
     },
     "GetStatusRole": _logs("GetStatusLogGroup")
     | XRAY
-    | {("dynamodb:GetItem", TABLE), ("dynamodb:Query", TABLE)},
+    | {("dynamodb:GetItem", TABLE), ("dynamodb:Query", TABLE), ("dynamodb:Query", EVENTS_INDEX)},
     # ListSecrets has no resource-level permissions (names, tags and dates; never a value).
     "SweepSecretsRole": _logs("SweepSecretsLogGroup")
     | XRAY
@@ -67,6 +77,16 @@ EXPECTED_IDENTITY_GRANTS: dict[str, set[tuple[str, str]]] = {
         ("secretsmanager:ListSecrets", "*"),
         ("secretsmanager:DeleteSecret", CONNECTION_SECRETS),
         ("dynamodb:GetItem", TABLE),
+    },
+    "RevalidateRole": _logs("RevalidateLogGroup")
+    | XRAY
+    | {
+        ("secretsmanager:GetSecretValue", CONNECTION_SECRETS),
+        ("secretsmanager:DeleteSecret", CONNECTION_SECRETS),
+        ("dynamodb:Scan", TABLE),
+        ("dynamodb:UpdateItem", TABLE),
+        ("dynamodb:PutItem", TABLE),
+        ("events:PutEvents", BUS),
     },
 }
 
@@ -76,6 +96,7 @@ EXPECTED_MANAGED_POLICIES: dict[str, list[str]] = {
     "TestConnectionRole": ["arn:aws:iam::aws:policy/service-role/AWSLambdaENIManagementAccess"],
     "GetStatusRole": [],
     "SweepSecretsRole": [],
+    "RevalidateRole": ["arn:aws:iam::aws:policy/service-role/AWSLambdaENIManagementAccess"],
 }
 
 # Key-policy grants per role: (action, kms:ViaService, encryption-context key, allowed values).
@@ -95,6 +116,10 @@ EXPECTED_KEY_GRANTS: dict[str, set[KeyGrant]] = {
     },
     "GetStatusRole": {("kms:Decrypt", DYNAMODB, *_TABLE_CONTEXT)},
     "SweepSecretsRole": {("kms:Decrypt", DYNAMODB, *_TABLE_CONTEXT)},
+    "RevalidateRole": {
+        ("kms:Decrypt", SECRETSMANAGER, "kms:EncryptionContext:SecretARN", frozenset({CONNECTION_SECRETS})),
+        ("kms:Decrypt", DYNAMODB, *_TABLE_CONTEXT),
+    },
 }
 # What only key users may do; the key administrators (the account) may do none of it, except what
 # the deployment needs to create the fingerprint pepper.
@@ -123,6 +148,8 @@ EXPECTED_ROUTES: dict[str, tuple[str, bool]] = {
     "GET /connections": ("GetStatusFunction", False),
     "GET /connections/{id}": ("GetStatusFunction", False),
     "GET /connections/{id}/status": ("GetStatusFunction", False),
+    "GET /connections/{id}/events": ("GetStatusFunction", False),
+    "GET /events": ("GetStatusFunction", False),
     "GET /egress-ips": ("GetStatusFunction", True),
     "GET /exchanges": ("GetStatusFunction", True),
 }
@@ -159,10 +186,10 @@ def _zone(stack: Stack, subnet: str) -> Any:
     return stack.props(subnet, "AWS::EC2::Subnet")["AvailabilityZone"]
 
 
-def egress_addresses_of_test_function(stack: Stack) -> list[str]:
+def egress_addresses_of_test_function(stack: Stack, function: str = "TestConnectionFunction") -> list[str]:
     """Follows subnet -> route table -> 0.0.0.0/0 -> NAT -> Elastic IP; returns the EIP logical ids."""
-    vpc_config = stack.props("TestConnectionFunction", "AWS::Lambda::Function").get("VpcConfig")
-    assert vpc_config, "test_connection must run in the VPC to leave through the NAT addresses"
+    vpc_config = stack.props(function, "AWS::Lambda::Function").get("VpcConfig")
+    assert vpc_config, f"{function} must run in the VPC to leave through the NAT addresses"
     subnets = [_ref_target(s) for s in stack.resolve(vpc_config["SubnetIds"])]
     assert len(subnets) == 2, f"test_connection should span two zones, has subnets {subnets}"
     assert _zone(stack, subnets[0]) != _zone(stack, subnets[1]), "the two subnets must be in different zones"
@@ -194,6 +221,8 @@ def egress_addresses_of_test_function(stack: Stack) -> list[str]:
 
 def check_test_function_leaves_through_output_eips(stack: Stack) -> None:
     eips = egress_addresses_of_test_function(stack)
+    # The re-validation calls the same exchanges: the same addresses, or users' whitelists refuse it.
+    assert sorted(egress_addresses_of_test_function(stack, "RevalidateFunction")) == sorted(eips)
     outputs = {name: stack.resolve(o["Value"]) for name, o in stack.cfn["Outputs"].items()}
     refs = [f"<Ref {eip}>" for eip in eips]
     for eip in eips:
@@ -209,13 +238,14 @@ def check_test_function_leaves_through_output_eips(stack: Stack) -> None:
 
 
 def check_only_test_function_in_vpc(stack: Stack) -> None:
-    # Only test_connection may originate traffic from the whitelisted addresses.
+    # Only the functions that test keys may originate traffic from the whitelisted addresses.
     in_vpc = {name for name in FUNCTIONS if stack.props(name).get("VpcConfig")}
-    assert in_vpc == {"TestConnectionFunction"}, f"functions in the VPC: {sorted(in_vpc)}"
+    assert in_vpc == EXCHANGE_CALLERS, f"functions in the VPC: {sorted(in_vpc)}"
 
 
 def check_test_function_security_group(stack: Stack) -> None:
     groups = stack.resolve(stack.props("TestConnectionFunction")["VpcConfig"]["SecurityGroupIds"])
+    assert stack.resolve(stack.props("RevalidateFunction")["VpcConfig"]["SecurityGroupIds"]) == groups
     assert len(groups) == 1
     sg = stack.props(_ref_target(groups[0]), "AWS::EC2::SecurityGroup")
     assert not sg.get("SecurityGroupIngress"), "test_connection accepts no inbound traffic"
@@ -417,8 +447,14 @@ def check_table(stack: Stack) -> None:
     assert sse == {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": "<SecretsKey.Arn>"}
     assert props["DeletionProtectionEnabled"] is True
     assert table.get("DeletionPolicy") == "Retain"
-    # the abuse-limit counters expire (repository.ConnectionRepository._counter writes expires_at)
+    # the audit trail: one connection's events by index, removed by TTL after 400 days
     assert props.get("TimeToLiveSpecification") == {"AttributeName": "expires_at", "Enabled": True}
+    [index] = props["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "ConnectionEvents"
+    assert index["KeySchema"] == [
+        {"AttributeName": "trail", "KeyType": "HASH"},
+        {"AttributeName": "SK", "KeyType": "RANGE"},
+    ]
 
 
 def check_fingerprint_secret(stack: Stack) -> None:
@@ -447,6 +483,7 @@ def check_functions(stack: Stack) -> None:
         "TestConnectionFunction": (20, 512),
         "GetStatusFunction": (10, 256),
         "SweepSecretsFunction": (300, 256),
+        "RevalidateFunction": (900, 512),
     }
     for function in FUNCTIONS:
         props = stack.props(function, "AWS::Lambda::Function")
@@ -461,6 +498,9 @@ def check_functions(stack: Stack) -> None:
         assert "POWERTOOLS_LOGGER_LOG_EVENT" not in env, (
             f"{function}: events carry API secrets; never log them"
         )
+        assert ("EVENT_BUS_NAME" in env) is (function in PUBLISHERS), function
+        if function in PUBLISHERS:
+            assert env["EVENT_BUS_NAME"] == "<Ref StatusEventBus>", function
 
 
 def check_log_groups_and_alarms(stack: Stack) -> None:
@@ -623,6 +663,52 @@ def check_cors(stack: Stack) -> None:
     assert "authorization" in [h.lower() for h in cors["allowHeaders"]]
 
 
+def check_status_event_bus(stack: Stack) -> None:
+    buses = stack.of_type("AWS::Events::EventBus")
+    assert list(buses) == ["StatusEventBus"], "one bus, the stack's own"
+    assert stack.resolve(buses["StatusEventBus"]["Properties"]["Name"]) == f"{STACK}-connections"
+    # Only the publishing roles may put events, and only on that bus (no other role, no other bus).
+    for kind in ("AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+        for name, resource in stack.of_type(kind).items():
+            documents = [resource["Properties"].get("PolicyDocument")]
+            documents += [p["PolicyDocument"] for p in resource["Properties"].get("Policies", [])]
+            for document in filter(None, documents):
+                for statement in stack.resolve(document)["Statement"]:
+                    actions = as_list(statement.get("Action"))
+                    if any(a.startswith("events:") for a in actions):
+                        roles = {ROLES[f] for f in PUBLISHERS}
+                        owner = (
+                            name
+                            if kind == "AWS::IAM::Role"
+                            else _ref_target(stack.resolve(resource["Properties"]["Roles"])[0])
+                        )
+                        assert owner in roles, f"{name} may put events"
+                        assert actions == ["events:PutEvents"], f"{name}: {actions}"
+                        assert as_list(statement["Resource"]) == [BUS], f"{name}: {statement['Resource']}"
+
+
+def check_revalidation_schedule(stack: Stack) -> None:
+    schedules = stack.of_type("AWS::Scheduler::Schedule")
+    assert len(schedules) == 1, f"schedules: {sorted(schedules)}"
+    props = stack.resolve(next(iter(schedules.values()))["Properties"])
+    minutes = stack.parameter("RevalidationRunMinutes")
+    assert props["ScheduleExpression"] == f"rate({minutes} minutes)"
+    target = props["Target"]
+    assert target["Arn"] == "<RevalidateFunction.Arn>" and target["Input"] == "{}"
+    role = target["RoleArn"][1 : -len(".Arn>")]
+    statements = stack.identity_statements(role)
+    assert grants(statements) == {("lambda:InvokeFunction", "<RevalidateFunction.Arn>")}, (
+        "the scheduler may invoke the re-validation and nothing else"
+    )
+    env = stack.resolve(stack.props("RevalidateFunction")["Environment"]["Variables"])
+    assert env["REVALIDATION_INTERVAL_HOURS"] == stack.parameter("RevalidationIntervalHours")
+    assert str(stack.parameter("RevalidationIntervalHours")) == "24"
+    assert env["REVALIDATION_RUN_MINUTES"] == minutes
+    assert env["REVALIDATION_MAX_PER_EXCHANGE"] == stack.parameter("RevalidationMaxPerExchange")
+    # one run at a time: overlapping runs would double the per-exchange rate
+    assert stack.resolve(stack.props("RevalidateFunction")["ReservedConcurrentExecutions"]) == 1
+
+
 ALL_CHECKS = [
     check_test_function_leaves_through_output_eips,
     check_only_test_function_in_vpc,
@@ -645,4 +731,6 @@ ALL_CHECKS = [
     check_sweeper,
     check_service_metric_alarms,
     check_connection_secret_reads_alarm,
+    check_status_event_bus,
+    check_revalidation_schedule,
 ]

@@ -34,6 +34,34 @@ def _statement(sam: dict[str, Any], policy: str, sid: str) -> dict[str, Any]:
     return found
 
 
+def get_status_can_put_events(sam: dict[str, Any]) -> None:
+    _props(sam, "GetStatusPolicy")["PolicyDocument"]["Statement"].append(
+        {
+            "Effect": "Allow",
+            "Action": "events:PutEvents",
+            "Resource": {"Fn::GetAtt": ["StatusEventBus", "Arn"]},
+        }
+    )
+
+
+def publisher_puts_on_any_bus(sam: dict[str, Any]) -> None:
+    _statement(sam, "TestConnectionPolicy", "PublishStatusChanges")["Resource"] = "*"
+
+
+def revalidation_outside_the_vpc(sam: dict[str, Any]) -> None:
+    del _props(sam, "RevalidateFunction")["VpcConfig"]
+
+
+def schedule_runs_hourly_whatever_the_parameter(sam: dict[str, Any]) -> None:
+    _props(sam, "RevalidateFunction")["Events"]["Schedule"]["Properties"]["ScheduleExpression"] = (
+        "rate(1 hour)"
+    )
+
+
+def audit_trail_kept_forever(sam: dict[str, Any]) -> None:
+    del _props(sam, "ConnectionsTable")["TimeToLiveSpecification"]
+
+
 def private_route_a_through_igw(sam: dict[str, Any]) -> None:
     route = _props(sam, "PrivateDefaultRouteA")
     del route["NatGatewayId"]
@@ -133,7 +161,7 @@ def catch_all_route(sam: dict[str, Any]) -> None:
 
 
 def key_decrypt_without_context(sam: dict[str, Any]) -> None:
-    statement = _statement(sam, "SecretsKey", "TestConnectionDecryptsConnectionSecretsViaSecretsManager")
+    statement = _statement(sam, "SecretsKey", "TestAndRevalidateDecryptConnectionSecretsViaSecretsManager")
     del statement["Condition"]["StringLike"]
 
 
@@ -305,6 +333,12 @@ def counters_never_expire(sam: dict[str, Any]) -> None:
 
 
 REGRESSIONS: list[tuple[Mutation, Callable[[Stack], None]]] = [
+    (get_status_can_put_events, checks.check_status_event_bus),
+    (get_status_can_put_events, checks.check_identity_policies_exact),
+    (publisher_puts_on_any_bus, checks.check_status_event_bus),
+    (revalidation_outside_the_vpc, checks.check_only_test_function_in_vpc),
+    (schedule_runs_hourly_whatever_the_parameter, checks.check_revalidation_schedule),
+    (audit_trail_kept_forever, checks.check_table),
     (private_route_a_through_igw, checks.check_test_function_leaves_through_output_eips),
     (eip_not_retained, checks.check_test_function_leaves_through_output_eips),
     (output_names_wrong_eip, checks.check_test_function_leaves_through_output_eips),

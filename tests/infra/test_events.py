@@ -20,8 +20,19 @@ FOLDERS = {
 }
 
 
+# Events of re-validation's EventBridge Scheduler schedule (the schedule's Input in the template), and
+# the operator's "every connection due" run: not CloudWatch scheduled events.
+SCHEDULED = {"revalidate.scheduled.json": {}, "revalidate.all_due.json": {"all_due": True}}
+
+
 def _all_events() -> list[Path]:
-    return sorted(p for p in EVENTS_DIR.glob("*.json") if p.name != "env.json")
+    """Every event but re-validation's and env.json."""
+    return sorted(p for p in EVENTS_DIR.glob("*.json") if p.name != "env.json" and p.name not in SCHEDULED)
+
+
+def test_scheduled_events_are_what_the_handler_reads() -> None:
+    for name, expected in SCHEDULED.items():
+        assert _load(EVENTS_DIR / name) == expected
 
 
 def _events() -> list[Path]:

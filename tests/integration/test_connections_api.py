@@ -59,7 +59,10 @@ def test_add_returns_the_resource_without_any_secret(api: ApiClient) -> None:
         "status_label",
         "trading_ready",
         "error",
+        "warnings",
         "checked_at",
+        "key_expires_at",
+        "withdrawal_disabled_confirmed_at",
         "created_at",
         "updated_at",
     }

@@ -34,6 +34,11 @@ def connection_secrets(prefix: str) -> list[dict[str, Any]]:
     return [s for s in listed if s["Name"].startswith(prefix)]
 
 
+def is_event(item: dict[str, Any]) -> bool:
+    """An audit-trail item: it outlives its connection on purpose (backfuture.audit)."""
+    return str(item["SK"]["S"]).startswith("EVENT#")
+
+
 def table_items() -> list[dict[str, Any]]:
     import os
 
@@ -42,8 +47,13 @@ def table_items() -> list[dict[str, Any]]:
 
 
 def connection_items() -> list[dict[str, Any]]:
-    """Items of connections, locks included, without the per-user counters (PROFILE, QUOTA#...)."""
-    return [i for i in table_items() if i["SK"]["S"] != "PROFILE" and not i["SK"]["S"].startswith("QUOTA#")]
+    """Items of connections, locks included, without the per-user counters (PROFILE, QUOTA#...) and
+    the audit trail (which outlives its connection for 400 days)."""
+    return [
+        i
+        for i in table_items()
+        if i["SK"]["S"] != "PROFILE" and not i["SK"]["S"].startswith("QUOTA#") and not is_event(i)
+    ]
 
 
 @pytest.fixture

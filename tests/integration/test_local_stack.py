@@ -389,6 +389,47 @@ def test_real_handlers_add_and_test_a_mexc_connection() -> None:
         assert (status, json.loads(raw)) == (200, {"egress_ips": ["203.0.113.10", "203.0.113.11"]})
 
 
+def test_dev_routes_run_the_revalidation_and_show_the_published_events() -> None:
+    # The story: Online, the exchange goes into maintenance, re-validation turns it to
+    # unavailable and back once the exchange returns; both changes are on the bus.
+    from simulator.core import Fault
+    from simulator.mexc import DEMO_KEYS
+
+    demo = next(key for key in DEMO_KEYS if key.outcome == "connected" and key.markets == "spot")
+    alice = {"Authorization": "Bearer dev:alice", "Content-Type": "application/json"}
+    with LocalStack() as local:
+        assert local.sim is not None
+        body = {"exchange": "mexc", "name": "Main", "api_key": demo.api_key, "api_secret": demo.api_secret}
+        _, _, raw = call(local.api_url, "POST", "/connections", headers=alice, body=json.dumps(body).encode())
+        cid = json.loads(raw)["id"]
+        call(local.api_url, "POST", f"/connections/{cid}/test", headers=alice)
+
+        local.sim.config.fault = Fault.HTTP_503
+        status, _, raw = call(local.api_url, "POST", "/_dev/revalidate")
+        assert (status, json.loads(raw)) == (200, {"checked": 1, "changed": 1})
+        _, _, raw = call(local.api_url, "GET", f"/connections/{cid}", headers=alice)
+        assert json.loads(raw)["status"] == "unavailable"
+
+        local.sim.config.fault = Fault.NONE
+        status, _, raw = call(local.api_url, "POST", "/_dev/revalidate")
+        assert (status, json.loads(raw)) == (200, {"checked": 1, "changed": 1})
+
+        status, _, raw = call(local.api_url, "GET", "/_dev/events")
+        assert status == 200
+        events = json.loads(raw)["events"]
+        assert {(e["Source"], e["DetailType"]) for e in events} == {
+            ("backfuture.connections", "Connection Status Changed")
+        }
+        assert [(e["Detail"]["previous_status"], e["Detail"]["status"]) for e in events] == [
+            ("untested", "connected"),
+            ("connected", "unavailable"),
+            ("unavailable", "connected"),
+        ]
+        # not a route of the template: any other /_dev path is the gateway's 404
+        status, _, raw = call(local.api_url, "GET", "/_dev/other")
+        assert (status, json.loads(raw)) == (404, {"message": "Not Found"})
+
+
 # --- shutdown and the command line --------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
+from backfuture.audit import Actor
 from backfuture.aws import TRANSIENT_ERRORS
 from backfuture.errors import ApiError, ErrorCode, StorageUnavailable
 from backfuture.observability import logger, metrics, user_hash
@@ -76,7 +77,7 @@ def make_app() -> APIGatewayHttpResolver:
 
     @app.not_found
     def _no_route(_: Exception) -> Response[Any]:
-        return _json(404, ApiError(ErrorCode.NOT_FOUND, message="No such route.").body())
+        return _json(404, ApiError(ErrorCode.NOT_FOUND, variant="route").body())
 
     return app
 
@@ -90,6 +91,18 @@ def current_user(app: APIGatewayHttpResolver) -> str:
         raise ApiError(ErrorCode.UNAUTHORIZED)
     logger.append_keys(user=user_hash(sub))
     return sub
+
+
+def request_actor(app: APIGatewayHttpResolver) -> Actor:
+    """The user as the audit trail records them: the request's source IP and User-Agent, as API
+    Gateway reports them in the request context (not from headers a client could set freely)."""
+    http = (app.current_event.raw_event.get("requestContext") or {}).get("http") or {}
+    source_ip, user_agent = http.get("sourceIp"), http.get("userAgent")
+    return Actor(
+        "user",
+        source_ip=str(source_ip) if source_ip else None,
+        user_agent=str(user_agent) if user_agent else None,
+    )
 
 
 def screen_request(event: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any]]:

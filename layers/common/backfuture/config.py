@@ -21,6 +21,12 @@ class Settings:
     # Multiplies every exchange's platform budget (backfuture.quotas). 1 in AWS; the test suites,
     # whose exchange is the local simulator, raise it.
     platform_budget_factor: float
+    # Re-validation (backfuture.revalidation): a connection is due when its last test is older than
+    # the interval; the schedule runs every run_minutes; at most max_per_exchange tests per exchange
+    # per run (the platform's share of each exchange's rate limit for background work).
+    revalidation_interval_hours: int = 24
+    revalidation_run_minutes: int = 60
+    revalidation_max_per_exchange: int = 100
 
 
 def _ips(raw: str) -> tuple[str, ...]:
@@ -41,4 +47,7 @@ def settings() -> Settings:
         tests_per_user_per_hour=int(env.get("TESTS_PER_USER_PER_HOUR", "60")),
         connections_created_per_user_per_day=int(env.get("CONNECTIONS_CREATED_PER_USER_PER_DAY", "50")),
         platform_budget_factor=float(env.get("PLATFORM_BUDGET_FACTOR", "1")),
+        revalidation_interval_hours=int(env.get("REVALIDATION_INTERVAL_HOURS", "24")),
+        revalidation_run_minutes=int(env.get("REVALIDATION_RUN_MINUTES", "60")),
+        revalidation_max_per_exchange=int(env.get("REVALIDATION_MAX_PER_EXCHANGE", "100")),
     )

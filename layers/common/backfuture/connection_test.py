@@ -22,9 +22,9 @@ from backfuture.clock import iso_now
 from backfuture.engine.http import ExchangeHttp, new_http_client
 from backfuture.engine.probe import probe
 from backfuture.engine.report import CHECK_NAMES, CheckValue, ExchangeFailure, ProbeReport
-from backfuture.errors import Outcome, WarningCode, explain
+from backfuture.errors import Outcome, WarningCode, explain, status_label
 from backfuture.exchanges import Credentials, Market, exchange
-from backfuture.models import STATUS_LABELS, Status
+from backfuture.models import Status
 from backfuture.observability import tracer
 
 # Exchange calls as X-Ray subsegments (host only, never the query): patched here, not at cold start,
@@ -37,6 +37,7 @@ TEST_BUDGET_S = 12.0
 KEY_EXPIRY_WARNING = timedelta(days=14)
 
 _UNAVAILABLE = {Outcome.RATE_LIMITED, Outcome.EXCHANGE_UNAVAILABLE}
+_PERMISSION_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class TestResult:
     status: Status
     trading_ready: bool | None  # None: unchanged (the exchange was not reachable, the key not judged)
     document: dict[str, Any]  # the status document without connection_id
+    key_expires_at: str | None = None  # where the exchange reports the key's expiry
 
     @property
     def refused(self) -> bool:
@@ -136,9 +138,16 @@ def diagnose(
         checks["futures"] = CheckValue.NOT_REQUESTED
         if report.permissions.get("futures") is True:
             warnings.append(WarningCode.UNNEEDED_PERMISSION)
+    # Permission names come from the exchange: only short plain tokens reach the user, never text.
+    unknown_permissions = sorted({p for p in report.unknown_permissions if _PERMISSION_NAME.fullmatch(p)})[
+        :20
+    ]
+    if judged and unknown_permissions and checks.get("withdraw_disabled") is CheckValue.OK:
+        # A permission the platform cannot name might be a withdrawal right: fail closed.
+        checks["withdraw_disabled"] = CheckValue.UNKNOWN
     for name in CHECK_NAMES:
         checks.setdefault(name, CheckValue.UNKNOWN if judged else CheckValue.SKIPPED)
-    if judged and report.permissions.get("withdraw") is None:
+    if judged and (report.permissions.get("withdraw") is None or unknown_permissions):
         warnings.append(WarningCode.WITHDRAW_UNVERIFIABLE)
     if not judged:
         # Withdraw rights are judged once the key otherwise works; until then the warning is noise
@@ -149,22 +158,43 @@ def diagnose(
 
     document: dict[str, Any] = {
         "status": status.value,
-        "status_label": STATUS_LABELS[status],
+        "status_label": status_label(status),
         "checked_at": iso_now(),
         "duration_ms": duration_ms,
         "error": error,
-        "warnings": [explain(w, egress_ips) for w in dict.fromkeys(warnings)],
+        "warnings": [
+            _with_details(explain(w, egress_ips), _warning_details(w, unknown_permissions))
+            for w in dict.fromkeys(warnings)
+        ],
         "checks": {name: checks[name].value for name in CHECK_NAMES},
         "permissions": dict(report.permissions),
         "account": _capped(report.account),
         "clock_offset_ms": report.clock_offset_ms,
     }
-    # Trading readiness fails closed (contract, "Trading readiness"): Online is not enough while the
-    # platform does not know that the key cannot withdraw; the user's confirmation lifts that
-    # (ConnectionService), never this function.
-    withdraw_ruled_out = checks["withdraw_disabled"] is CheckValue.OK
-    trading_ready = {Status.CONNECTED: withdraw_ruled_out, Status.UNAVAILABLE: None}.get(status, False)
-    return TestResult(status, trading_ready, document)
+    # Trading readiness fails closed (contract, "Trading readiness"): Online alone is not enough
+    # unless the key is known not to withdraw; the service adds the user's confirmation.
+    trading_ready: bool | None
+    if status is Status.CONNECTED:
+        trading_ready = checks["withdraw_disabled"] is CheckValue.OK
+    else:
+        trading_ready = None if status is Status.UNAVAILABLE else False
+    expires = report.key_expires_at
+    return TestResult(
+        status,
+        trading_ready,
+        document,
+        key_expires_at=expires.astimezone(UTC).isoformat().replace("+00:00", "Z") if expires else None,
+    )
+
+
+def _warning_details(code: WarningCode, unknown_permissions: list[str]) -> dict[str, Any]:
+    if code is WarningCode.WITHDRAW_UNVERIFIABLE and unknown_permissions:
+        return {"unknown_permissions": unknown_permissions}
+    return {}
+
+
+def _with_details(problem: dict[str, Any], details: dict[str, Any]) -> dict[str, Any]:
+    return {**problem, "details": details} if details else problem
 
 
 def refusal_without_secret(egress_ips: list[str]) -> TestResult:

@@ -5,15 +5,22 @@ Two families share one shape (`{"code", "message", "remedy"}`):
 * request errors, raised as :class:`ApiError` and turned into HTTP responses by ``backfuture.api``;
 * connection-test outcomes, carried in a status document's ``error`` and ``warnings``.
 
+Every text exists in English (here) and Hungarian (``backfuture.errors_hu``, same names, same keys;
+a test fails when one lacks an entry): adding a code means adding its entry to both. The request's
+language (``backfuture.language``) picks one when a response is rendered.
+
 Messages are fixed text chosen here. Nothing from a request body or an exchange response is ever
 interpolated into them, so they can never echo a secret or a raw exchange answer.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+from backfuture.language import Language, current_language
 
 
 class ErrorCode(StrEnum):
@@ -42,6 +49,7 @@ class Outcome(StrEnum):
     INVALID_PASSPHRASE = "invalid_passphrase"  # noqa: S105 - an outcome code, not a password
     NO_READ_PERMISSION = "no_read_permission"
     NO_TRADE_PERMISSION = "no_trade_permission"
+    # Before futures_not_enabled: no change to the key can fix it (the exchange refuses futures by API).
     FUTURES_API_UNAVAILABLE = "futures_api_unavailable"
     FUTURES_NOT_ENABLED = "futures_not_enabled"
     WITHDRAWAL_ENABLED = "withdrawal_enabled"
@@ -156,13 +164,18 @@ OUTCOMES: dict[Outcome, Explanation] = {
     Outcome.INVALID_KEY: Explanation(
         "The exchange does not accept this API key and secret: they were copied incorrectly, or the key "
         "was deleted or has expired.",
-        "Copy the API key and secret again, or create a new key on the exchange.",
+        "Copy the API key and secret again, or create a new key on the exchange. Only keys the exchange "
+        "generates for you (HMAC) are supported, not keys made from your own RSA or Ed25519 key pair.",
     ),
+    # Names no exchange, and the remedy names the secret too: where the passphrase is sent as an HMAC
+    # made with the secret (KuCoin V2 keys), a wrong secret is reported as a wrong passphrase
+    # (shared/reference/exchanges.md, KuCoin headers and finding 8: ccxt#9369; confirmed by the
+    # signing recipe, not by a live answer).
     Outcome.INVALID_PASSPHRASE: Explanation(
-        "The exchange rejected the API passphrase. It is the passphrase you chose when you created the API "
-        "key, not your login or trading password; some exchanges also report a wrong secret this way.",
-        "Enter the passphrase set when the key was created and copy the secret again; if you no longer know "
-        "the passphrase, create a new key.",
+        "The exchange rejected the API passphrase. It is the passphrase you chose when you created the "
+        "API key, not your login or trading password; some exchanges report a wrong secret the same way.",
+        "Enter the passphrase you set when you created the key and copy the secret again; if you no "
+        "longer know the passphrase, create a new key.",
     ),
     Outcome.NO_READ_PERMISSION: Explanation(
         "The key cannot read balances or orders.",
@@ -174,7 +187,7 @@ OUTCOMES: dict[Outcome, Explanation] = {
     ),
     Outcome.FUTURES_API_UNAVAILABLE: Explanation(
         "Futures were requested, but the exchange does not accept futures orders through its API at "
-        "the moment; no change to the key can fix this.",
+        "the moment, so no setting of the key can fix this.",
         "Connect this key for spot only, or trade futures on another exchange.",
     ),
     Outcome.FUTURES_NOT_ENABLED: Explanation(
@@ -223,8 +236,10 @@ WARNINGS: dict[WarningCode, Explanation] = {
         "Add {ips} to the key's IP whitelist.",
     ),
     WarningCode.WITHDRAW_UNVERIFIABLE: Explanation(
-        "The exchange does not report whether this key can withdraw.",
-        "Check on the exchange that withdrawal is disabled for this key.",
+        "The exchange does not report whether this key can withdraw, so the connection is not ready "
+        "for trading until you confirm that withdrawal is disabled.",
+        "Check on the exchange that withdrawal is disabled for this key, then confirm it on the "
+        "connection (withdrawal_disabled_confirmed).",
     ),
     WarningCode.UNNEEDED_PERMISSION: Explanation(
         "The key has a permission this connection does not need.",
@@ -237,39 +252,120 @@ WARNINGS: dict[WarningCode, Explanation] = {
 }
 
 
-def explain(code: Outcome | WarningCode, egress_ips: list[str]) -> dict[str, str]:
-    """Render an outcome or warning as ``{"code", "message", "remedy"}``."""
-    text = OUTCOMES[code] if isinstance(code, Outcome) else WARNINGS[code]
-    ips = " and ".join(egress_ips) if egress_ips else "the platform's IP addresses"
+# Other wordings of a request error's message, for cases the service tells apart. "{exchange}" is
+# filled from the exchange catalogue, never from input.
+MESSAGE_VARIANTS: dict[tuple[ErrorCode, str], str] = {
+    (ErrorCode.NOT_FOUND, "route"): "No such route.",
+    (ErrorCode.UNSUPPORTED_EXCHANGE, "planned"): "{exchange} is planned but not supported yet.",
+    (ErrorCode.CONFLICT, "changed_during_test"): (
+        "The connection changed (credentials, markets or name) or was deleted while the test ran."
+    ),
+}
+
+STATUS_LABELS: dict[str, str] = {
+    "untested": "Not tested",
+    "connected": "Online",
+    "failed": "Action needed",
+    "refused": "Refused",
+    "unavailable": "Exchange unavailable",
+}
+
+
+def _texts(language: Language) -> Any:
+    """The catalogue of one language: this module for English, ``errors_hu`` for Hungarian."""
+    if language == "hu":
+        from backfuture import errors_hu
+
+        return errors_hu
+    return sys.modules[__name__]
+
+
+def status_label(status: str, language: Language | None = None) -> str:
+    labels: dict[str, str] = _texts(language or current_language()).STATUS_LABELS
+    return labels[status]
+
+
+def explain(
+    code: Outcome | WarningCode,
+    egress_ips: list[str] | tuple[str, ...],
+    language: Language | None = None,
+) -> dict[str, str]:
+    """Render an outcome or warning as ``{"code", "message", "remedy"}`` in the request's language."""
+    texts = _texts(language or current_language())
+    text: Explanation = texts.OUTCOMES[code] if isinstance(code, Outcome) else texts.WARNINGS[code]
+    ips = texts.IP_JOINER.join(egress_ips) if egress_ips else texts.NO_IPS
     return {"code": code.value, "message": text.message, "remedy": text.remedy.format(ips=ips)}
+
+
+def localize_problem(problem: dict[str, Any], egress_ips: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """A stored ``{"code", "message", "remedy", "details"?}`` rendered again in the request's language.
+
+    Stored status documents keep the text of the language they were made in; the code decides.
+    """
+    code = str(problem.get("code"))
+    known: Outcome | WarningCode | None = None
+    if code in Outcome.__members__.values():
+        known = Outcome(code)
+    elif code in WarningCode.__members__.values():
+        known = WarningCode(code)
+    if known is None:
+        return problem
+    return {**problem, **explain(known, egress_ips)}
+
+
+IP_JOINER = " and "
+NO_IPS = "the platform's IP addresses"
 
 
 class ApiError(Exception):
     """A request error with its catalogue entry; ``backfuture.api`` renders it.
 
     ``details`` must only ever hold values the service chose (field names, seconds, lists of
-    supported exchanges), never request or exchange data.
+    supported exchanges), never request or exchange data. ``variant`` picks another wording of the
+    message from ``MESSAGE_VARIANTS`` (in every language); ``params`` fill its placeholders.
     """
 
     def __init__(
         self,
         code: ErrorCode,
         *,
-        message: str | None = None,
+        variant: str | None = None,
+        params: dict[str, str] | None = None,
         details: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        status, text = REQUEST_ERRORS[code]
+        status, _ = REQUEST_ERRORS[code]
+        if variant is not None and (code, variant) not in MESSAGE_VARIANTS:
+            raise KeyError(f"no message variant {variant!r} for {code.value}")
         self.code = code
         self.status = status
-        self.message = message or text.message
-        self.remedy = text.remedy
+        self.variant = variant
+        self.params = params or {}
         self.details = details
         self.headers = headers or {}
-        super().__init__(f"{code.value}: {self.message}")
+        super().__init__(f"{code.value}: {self.text('en').message}")
+
+    def text(self, language: Language | None = None) -> Explanation:
+        texts = _texts(language or current_language())
+        entry = texts.REQUEST_ERRORS[self.code]
+        # English entries carry the HTTP status too; translations only the text.
+        explanation: Explanation = entry[1] if isinstance(entry, tuple) else entry
+        message = explanation.message
+        if self.variant is not None:
+            message = texts.MESSAGE_VARIANTS[(self.code, self.variant)].format(**self.params)
+        return Explanation(message, explanation.remedy)
+
+    @property
+    def message(self) -> str:
+        return self.text().message
+
+    @property
+    def remedy(self) -> str:
+        return self.text().remedy
 
     def body(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"code": self.code.value, "message": self.message, "remedy": self.remedy}
+        text = self.text()
+        error: dict[str, Any] = {"code": self.code.value, "message": text.message, "remedy": text.remedy}
         if self.details is not None:
             error["details"] = self.details
         return {"error": error}

@@ -19,19 +19,27 @@ Ordering rules (AWS calls can fail between any two steps):
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from backfuture.audit import SYSTEM as SYSTEM_ACTOR
+from backfuture.audit import USER, Actor, event_items, public_event
 from backfuture.clock import iso_now, now_ms
 from backfuture.config import settings
-from backfuture.errors import ApiError, ErrorCode, StorageUnavailable
+from backfuture.errors import ApiError, ErrorCode, StorageUnavailable, localize_problem, status_label
 from backfuture.exchanges import Credentials, Market, info, is_supported, planned, supported_ids
 from backfuture.models import (
-    STATUS_LABELS,
     AddConnectionRequest,
+    AuditEvent,
     ConnectionResource,
+    EventPage,
     Problem,
     ReplaceCredentialsRequest,
     Status,
@@ -40,14 +48,22 @@ from backfuture.models import (
 )
 from backfuture.observability import logger, metrics, tracer
 from backfuture.quotas import platform_budget
+from backfuture.status_events import DELETED, StatusChange, publish
 from backfuture.storage.repository import (
     ConnectionRecord,
     ConnectionRepository,
     Counter,
+    markets_change_resets_status,
     quota_exceeded,
     user_pk,
 )
 from backfuture.storage.secrets import SecretMissing, SecretVault
+
+Events = list[tuple[str, dict[str, Any]]]
+
+
+if TYPE_CHECKING:
+    from backfuture.connection_test import TestResult
 
 
 class ConnectionService:
@@ -60,7 +76,7 @@ class ConnectionService:
     # -- add_connection ------------------------------------------------------------------------
 
     @tracer.capture_method(capture_response=False, capture_error=False)
-    def add(self, owner: str, request: AddConnectionRequest) -> ConnectionResource:
+    def add(self, owner: str, request: AddConnectionRequest, actor: Actor = USER) -> ConnectionResource:
         _check_exchange(request.exchange)
         _check_markets(request.exchange, request.markets)
         credentials = _credentials(request.exchange, request.api_key, request.api_secret, request.passphrase)
@@ -90,8 +106,9 @@ class ConnectionService:
             created_at=now,
             updated_at=now,
         )
+        created: Events = [("created", {"name": request.name, "markets": record.markets})]
         try:
-            self.repository.create(record, now_s=now_ms() // 1000)
+            self.repository.create(record, now_ms() // 1000, _items(record, actor, created, now))
         except BaseException as error:
             self._clean_up_after_failed_write(error, owner, connection_id, secret_arn)
         metrics.add_metric(name="ConnectionsAdded", unit="Count", value=1)
@@ -99,7 +116,7 @@ class ConnectionService:
         return to_resource(record)
 
     def replace_credentials(
-        self, owner: str, connection_id: str, request: ReplaceCredentialsRequest
+        self, owner: str, connection_id: str, request: ReplaceCredentialsRequest, actor: Actor = USER
     ) -> ConnectionResource:
         current = self.repository.get(owner, connection_id)
         credentials = _credentials(current.exchange, request.api_key, request.api_secret, request.passphrase)
@@ -116,16 +133,23 @@ class ConnectionService:
             credentials=credentials,
         )
         old_arn = current.secret_arn
+        before = _state(current)
+        hint = key_hint(credentials.api_key)
+        events: Events = [("credentials_replaced", {"api_key_hint": hint})]
+        if current.status != Status.UNTESTED:
+            events.append(("status_changed", {"from": current.status, "to": Status.UNTESTED.value}))
         try:
             record = self.repository.replace_credentials(
                 current,
                 secret_arn=new_arn,
                 fingerprint=fingerprint,
-                api_key_hint=key_hint(credentials.api_key),
+                api_key_hint=hint,
+                events=_items(current, actor, events, iso_now()),
             )
         except BaseException as error:
             self._clean_up_after_failed_write(error, owner, connection_id, new_arn)
             record = self.repository.get(owner, connection_id)  # committed after all
+        _announce(record, before)
         if old_arn is not None:
             self._destroy_retired(old_arn, record)
         metrics.add_metric(name="CredentialsReplaced", unit="Count", value=1)
@@ -133,16 +157,44 @@ class ConnectionService:
         return to_resource(record)
 
     @tracer.capture_method(capture_response=False, capture_error=False)
-    def update(self, owner: str, connection_id: str, request: UpdateConnectionRequest) -> ConnectionResource:
+    def update(
+        self, owner: str, connection_id: str, request: UpdateConnectionRequest, actor: Actor = USER
+    ) -> ConnectionResource:
         current = self.repository.get(owner, connection_id)
         if request.markets is not None:
             _check_markets(current.exchange, request.markets)
         markets = [m.value for m in request.markets] if request.markets is not None else None
-        record = self.repository.update_details(current, name=request.name, markets=markets)
+        now = iso_now()
+        before = _state(current)
+        events: Events = []
+        if request.name is not None and request.name != current.name:
+            events.append(("renamed", {"from": current.name, "to": request.name}))
+        markets_changed = markets is not None and markets != current.markets
+        if markets_changed:
+            events.append(("markets_changed", {"from": current.markets, "to": markets}))
+            if markets_change_resets_status(current.status) and current.status != Status.UNTESTED:
+                events.append(("status_changed", {"from": current.status, "to": Status.UNTESTED.value}))
+        confirm = request.withdrawal_disabled_confirmed
+        confirming = confirm is True and current.withdrawal_disabled_confirmed_at is None
+        unconfirming = confirm is False and current.withdrawal_disabled_confirmed_at is not None
+        ready: bool | None = None
+        if confirming or unconfirming:
+            ready = trading_ready(current.status, _withdraw_check(current), confirmed=confirming)
+            events.append(("withdrawal_confirmed", {"confirmed": confirming}))
+        record = self.repository.update_details(
+            current,
+            name=request.name,
+            markets=markets,
+            confirmed_at=now if confirming else None,
+            clear_confirmation=unconfirming,
+            trading_ready=ready,
+            events=_items(current, actor, events, now),
+        )
+        _announce(record, before)
         return to_resource(record)
 
     @tracer.capture_method(capture_response=False, capture_error=False)
-    def delete(self, owner: str, connection_id: str) -> None:
+    def delete(self, owner: str, connection_id: str, actor: Actor = USER) -> None:
         # A rotation or rename landing between the read and the delete makes the delete conflict;
         # reading again picks up the new secret and locks, so none is left behind.
         for attempt in range(3):
@@ -150,19 +202,23 @@ class ConnectionService:
             for arn in [current.secret_arn, *current.retired_secret_arns]:
                 if arn is not None:
                     self.vault.destroy(arn)
+            deleted: Events = [("deleted", {"name": current.name})]
             try:
-                self.repository.delete(current)
+                self.repository.delete(current, _items(current, actor, deleted, iso_now()))
                 break
             except ApiError as error:
                 if error.code is not ErrorCode.CONFLICT or attempt == 2:
                     raise
+        _announce_deleted(current)
         metrics.add_metric(name="ConnectionsDeleted", unit="Count", value=1)
         logger.info("connection deleted", extra={"connection_id": connection_id})
 
     # -- test_connection -----------------------------------------------------------------------
 
     @tracer.capture_method(capture_response=False, capture_error=False)
-    def test(self, owner: str, connection_id: str, egress_ips: list[str]) -> StatusDocument:
+    def test(
+        self, owner: str, connection_id: str, egress_ips: list[str], actor: Actor = USER
+    ) -> StatusDocument:
         claimed_at_ms = now_ms()
         claim = self.repository.claim_for_test(owner, connection_id, now_ms=claimed_at_ms)
         if claim.record is None:
@@ -172,7 +228,8 @@ class ConnectionService:
                 headers={"Retry-After": str(claim.retry_after_s)},
             )
         try:
-            return self._test_claimed(claim.record, egress_ips)
+            document, _ = self._test_claimed(claim.record, egress_ips, actor)
+            return document
         except StorageUnavailable:
             # The client is told to retry in seconds (503, Retry-After); the cooldown this claim
             # started would refuse that retry, and a half-done refusal is only finished by one.
@@ -184,7 +241,25 @@ class ConnectionService:
                 self.repository.release_test_claim(claim.record, claimed_at_ms)
             raise
 
-    def _test_claimed(self, record: ConnectionRecord, egress_ips: list[str]) -> StatusDocument:
+    def revalidate(self, record: ConnectionRecord, egress_ips: list[str]) -> bool | None:
+        """Re-test a connection for the scheduled re-validation (actor ``system``).
+
+        No cooldown claim: the schedule picks connections whose last test is old. The result is
+        stored only if the connection did not change meanwhile (a user's test or edit wins).
+        Returns whether the status or trading readiness changed; None when nothing was stored.
+        """
+        try:
+            _, changed = self._test_claimed(record, egress_ips, SYSTEM_ACTOR)
+        except ApiError as error:
+            if error.code is ErrorCode.CONFLICT:
+                return None
+            raise
+        return changed
+
+    def _test_claimed(
+        self, record: ConnectionRecord, egress_ips: list[str], actor: Actor
+    ) -> tuple[StatusDocument, bool]:
+        """Test, store the result with its audit events, publish a change; (document, changed)."""
         # Imported here: only test_connection pays for the HTTP and exchange code at cold start.
         from backfuture.connection_test import (
             platform_budget_spent,
@@ -198,12 +273,14 @@ class ConnectionService:
             # finishes a destruction that failed at the time.
             if record.secret_arn is not None:
                 self.vault.destroy(record.secret_arn)
-            return status_document(record)
-        budget_wait_s = self._spend_quotas(record.owner, record.exchange)
+            return status_document(record), False
+        budget_wait_s = self._spend_quotas(record.owner, record.exchange, for_user=actor is not SYSTEM_ACTOR)
         credentials: Credentials | None = None
         if budget_wait_s is not None:
             # All users together have used what the platform may send this exchange right now.
             metrics.add_metric(name="PlatformBudgetSpent", unit="Count", value=1)
+            if actor is SYSTEM_ACTOR:
+                return status_document(record), False  # re-validation waits for the next run
             result = platform_budget_spent(budget_wait_s, list(egress_ips))
         else:
             try:
@@ -217,17 +294,42 @@ class ConnectionService:
                 record.exchange, credentials, frozenset(Market(m) for m in record.markets), egress_ips
             )
             del credentials
-        trading_ready = record.trading_ready if result.trading_ready is None else result.trading_ready
+        if result.trading_ready is None:  # the key was not judged: as before the test
+            ready = record.trading_ready
+        else:
+            ready = result.trading_ready or (
+                result.status is Status.CONNECTED and record.withdrawal_disabled_confirmed_at is not None
+            )
+        checked_at = result.document["checked_at"]
+        error_code = (result.document.get("error") or {}).get("code")
+        tested = {
+            "status": result.status.value,
+            "code": error_code,
+            "warnings": [w["code"] for w in result.document.get("warnings", [])],
+        }
+        events: Events = [("tested", tested)]
+        if result.status.value != record.status:
+            events.append(("status_changed", {"from": record.status, "to": result.status.value}))
+        if result.refused:
+            events.append(("refused", {"code": error_code}))
+        before = _state(record)
         try:
-            stored = self._record(record, result.status, trading_ready, result.document)
+            stored = self._record(record, result, ready, _items(record, actor, events, checked_at))
         finally:
             if result.refused:
                 # Whatever happened to the status write, a key that can withdraw is destroyed now.
                 self.vault.destroy(record.secret_arn)
                 metrics.add_metric(name="KeysRefused", unit="Count", value=1)
         outcome = (result.document.get("error") or {}).get("code", "connected")
-        metrics.add_dimension(name="outcome", value=outcome)
-        metrics.add_metric(name="ConnectionTests", unit="Count", value=1)
+        # Its own metric blob: a re-validation run records many tests of different outcomes.
+        with single_metric(
+            name="ConnectionTests",
+            unit=MetricUnit.Count,
+            value=1,
+            namespace=metrics.namespace,
+            default_dimensions={"service": "connections", "outcome": outcome},
+        ):
+            pass
         logger.info(
             "connection tested",
             extra={
@@ -237,13 +339,22 @@ class ConnectionService:
             },
         )
         if not stored:
-            raise ApiError(
-                ErrorCode.CONFLICT,
-                message=(
-                    "The connection changed (credentials, markets or name) or was deleted while the test ran."
-                ),
+            raise ApiError(ErrorCode.CONFLICT, variant="changed_during_test")
+        changed = (result.status.value, ready) != before
+        if changed:
+            publish(
+                StatusChange(
+                    user_id=record.owner,
+                    connection_id=connection_id,
+                    exchange=record.exchange,
+                    previous_status=record.status,
+                    status=result.status.value,
+                    trading_ready=ready,
+                    code=error_code,
+                    checked_at=checked_at,
+                )
             )
-        return StatusDocument(connection_id=connection_id, **result.document)
+        return StatusDocument(connection_id=connection_id, **localize_document(result.document)), changed
 
     # -- get_status ----------------------------------------------------------------------------
 
@@ -259,36 +370,60 @@ class ConnectionService:
     def status(self, owner: str, connection_id: str) -> StatusDocument:
         return status_document(self.repository.get(owner, connection_id))
 
+    @tracer.capture_method(capture_response=False, capture_error=False)
+    def events(
+        self, owner: str, *, connection_id: str | None = None, limit: int = 50, cursor: str | None = None
+    ) -> EventPage:
+        """A page of the audit trail, newest first. Another user's connection has no trail: 404."""
+        after = decode_cursor(cursor) if cursor else None
+        items, last = self.repository.list_events(
+            owner, connection_id=connection_id, limit=limit, after=after
+        )
+        if connection_id is not None and not items and after is None:
+            self.repository.get(owner, connection_id)  # 404 unless it is the caller's (and has no trail yet)
+        return EventPage(
+            events=[AuditEvent(**public_event(item)) for item in items],
+            next=encode_cursor(last) if last else None,
+        )
+
     # -- helpers -------------------------------------------------------------------------------
 
     def _record(
-        self, record: ConnectionRecord, status: Status, trading_ready: bool, document: dict[str, Any]
+        self,
+        record: ConnectionRecord,
+        result: TestResult,
+        ready: bool,
+        events: Sequence[dict[str, Any]],
     ) -> bool:
-        """Store a result; a passing or refusing test locks the key to this connection.
+        """Store a result with its audit events; a passing or refusing test locks the key to this
+        connection.
 
         A passing test of a key another connection holds stores nothing (409
         key_already_connected, contract "One key, one connection"). A refusal is stored all the
         same, without the lock: trading must stop on this connection whoever holds the key.
         """
         fields: dict[str, Any] = {
-            "status": status.value,
-            "trading_ready": trading_ready,
-            "status_doc": json.dumps(document),
-            "checked_at": document["checked_at"],
+            "status": result.status.value,
+            "trading_ready": ready,
+            "status_doc": json.dumps(result.document),
+            "checked_at": result.document["checked_at"],
+            "key_expires_at": result.key_expires_at,
+            "events": events,
         }
-        if status not in (Status.CONNECTED, Status.REFUSED):
+        if result.status not in (Status.CONNECTED, Status.REFUSED):
             return self.repository.record_result(record, **fields)
         try:
             return self.repository.record_result(record, lock_key=True, **fields)
         except ApiError as error:
-            if error.code is not ErrorCode.KEY_ALREADY_CONNECTED or status is Status.CONNECTED:
+            if error.code is not ErrorCode.KEY_ALREADY_CONNECTED or result.status is Status.CONNECTED:
                 raise
             return self.repository.record_result(record, **fields)
 
-    def _spend_quotas(self, owner: str, exchange: str) -> int | None:
-        """Take one test from the user's hourly quota and its share of the exchange's platform budget,
-        in one transaction (all or none). Raises QUOTA_EXCEEDED when the user's quota is used up;
-        returns the seconds to wait when the platform's budget is spent, else None."""
+    def _spend_quotas(self, owner: str, exchange: str, *, for_user: bool = True) -> int | None:
+        """Take one test from the user's hourly quota (``for_user``: not for re-validation) and its
+        share of the exchange's platform budget, in one transaction (all or none). Raises
+        QUOTA_EXCEEDED when the user's quota is used up; returns the seconds to wait when the
+        platform's budget is spent, else None."""
         now_s = now_ms() // 1000
         limit = settings().tests_per_user_per_hour
         hour = now_s // 3600
@@ -296,19 +431,16 @@ class ConnectionService:
         budget = platform_budget(exchange)
         window = now_s // budget.window_s
         window_end = (window + 1) * budget.window_s
-        spent = self.repository.take_together(
-            [
-                Counter(user_pk(owner), f"QUOTA#tests#{hour}", 1, limit, hour_end),
-                Counter(
-                    "PLATFORM#budget",
-                    f"{exchange}#{budget.window_s}#{window}",
-                    budget.units_per_test,
-                    int(budget.max_units * settings().platform_budget_factor),
-                    window_end,
-                ),
-            ]
+        platform = Counter(
+            "PLATFORM#budget",
+            f"{exchange}#{budget.window_s}#{window}",
+            budget.units_per_test,
+            int(budget.max_units * settings().platform_budget_factor),
+            window_end,
         )
-        if 0 in spent:
+        user = Counter(user_pk(owner), f"QUOTA#tests#{hour}", 1, limit, hour_end)
+        spent = self.repository.take_together([platform, user] if for_user else [platform])
+        if 1 in spent:
             metrics.add_metric(name="QuotaExceeded", unit="Count", value=1)
             raise quota_exceeded("TESTS_PER_USER_PER_HOUR", limit, hour_end - now_s)
         return max(1, window_end - now_s) if spent else None
@@ -369,12 +501,12 @@ def _check_exchange(exchange: str) -> None:
     if exchange in upcoming:
         raise ApiError(
             ErrorCode.UNSUPPORTED_EXCHANGE,
-            message=f"{upcoming[exchange].name} is planned but not supported yet.",
+            variant="planned",
+            params={"exchange": upcoming[exchange].name},
             details={"supported": supported, "planned": True},
         )
     raise ApiError(
         ErrorCode.UNSUPPORTED_EXCHANGE,
-        message="This exchange is not supported.",
         details={"supported": supported, "planned": False},
     )
 
@@ -423,9 +555,11 @@ def key_hint(api_key: str) -> str:
 def to_resource(record: ConnectionRecord) -> ConnectionResource:
     status = Status(record.status)
     error = None
+    warnings: list[Problem] = []
     if record.status_doc:
-        stored_error = json.loads(record.status_doc).get("error")
-        error = Problem(**stored_error) if stored_error else None
+        stored = localize_document(json.loads(record.status_doc))
+        error = Problem(**stored["error"]) if stored.get("error") else None
+        warnings = [Problem(**w) for w in stored.get("warnings", [])]
     return ConnectionResource(
         id=record.id,
         name=record.name,
@@ -433,10 +567,13 @@ def to_resource(record: ConnectionRecord) -> ConnectionResource:
         markets=[Market(m) for m in record.markets],
         api_key_hint=record.api_key_hint,
         status=status,
-        status_label=STATUS_LABELS[status],
+        status_label=status_label(status),
         trading_ready=record.trading_ready,
         error=error,
+        warnings=warnings,
         checked_at=_parse_time(record.checked_at),
+        key_expires_at=_parse_time(record.key_expires_at),
+        withdrawal_disabled_confirmed_at=_parse_time(record.withdrawal_disabled_confirmed_at),
         created_at=_parse_time(record.created_at) or datetime.min,
         updated_at=_parse_time(record.updated_at) or datetime.min,
     )
@@ -444,9 +581,100 @@ def to_resource(record: ConnectionRecord) -> ConnectionResource:
 
 def status_document(record: ConnectionRecord) -> StatusDocument:
     if record.status_doc:
-        return StatusDocument(connection_id=record.id, **json.loads(record.status_doc))
+        return StatusDocument(connection_id=record.id, **localize_document(json.loads(record.status_doc)))
     status = Status(record.status)
-    return StatusDocument(connection_id=record.id, status=status, status_label=STATUS_LABELS[status])
+    return StatusDocument(connection_id=record.id, status=status, status_label=status_label(status))
+
+
+def localize_document(document: dict[str, Any]) -> dict[str, Any]:
+    """A status document with its label, error and warnings in the request's language.
+
+    Stored documents keep the words of the language they were tested in; their codes decide.
+    """
+    ips = settings().egress_ips
+    localized = dict(document)
+    localized["status_label"] = status_label(document["status"])
+    if document.get("error"):
+        localized["error"] = localize_problem(document["error"], ips)
+    localized["warnings"] = [localize_problem(w, ips) for w in document.get("warnings") or []]
+    return localized
+
+
+def trading_ready(status: str, withdraw_check: str | None, *, confirmed: bool) -> bool:
+    """The contract's "Trading readiness": Online, and the key is known (or confirmed) not to withdraw."""
+    return status == Status.CONNECTED and (withdraw_check == "ok" or confirmed)
+
+
+def _withdraw_check(record: ConnectionRecord) -> str | None:
+    if not record.status_doc:
+        return None
+    checks: dict[str, str] = json.loads(record.status_doc).get("checks") or {}
+    return checks.get("withdraw_disabled")
+
+
+def _state(record: ConnectionRecord) -> tuple[str, bool]:
+    return record.status, record.trading_ready
+
+
+def _items(record: ConnectionRecord, actor: Actor, events: Events, at: str) -> list[dict[str, Any]]:
+    return event_items(record.owner, record.id, record.exchange, actor, events, at)
+
+
+def _announce(record: ConnectionRecord, before: tuple[str, bool]) -> None:
+    """Publish a status-change event when a committed change moved the status or trading readiness."""
+    if _state(record) == before:
+        return
+    code = None
+    if record.status_doc:
+        code = (json.loads(record.status_doc).get("error") or {}).get("code")
+    publish(
+        StatusChange(
+            user_id=record.owner,
+            connection_id=record.id,
+            exchange=record.exchange,
+            previous_status=before[0],
+            status=record.status,
+            trading_ready=record.trading_ready,
+            code=code,
+            checked_at=record.checked_at,
+        )
+    )
+
+
+def _announce_deleted(record: ConnectionRecord) -> None:
+    publish(
+        StatusChange(
+            user_id=record.owner,
+            connection_id=record.id,
+            exchange=record.exchange,
+            previous_status=record.status,
+            status=DELETED,
+            trading_ready=False,
+            code=None,
+            checked_at=record.checked_at,
+        )
+    )
+
+
+_CURSOR = re.compile(r"^EVENT#[0-9A-HJKMNP-TV-Z]{26}$")
+
+
+def encode_cursor(sort_key: str) -> str:
+    return base64.urlsafe_b64encode(sort_key.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    """The event key a ``next`` cursor stands for; anything else is a validation error."""
+    try:
+        key = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        key = ""
+    if not _CURSOR.fullmatch(key):
+        raise ApiError(
+            ErrorCode.VALIDATION_ERROR,
+            details={"fields": [{"field": "cursor", "problem": "is not a cursor this API returned"}]},
+        )
+    return key
 
 
 def _parse_time(value: str | None) -> datetime | None:

@@ -12,6 +12,9 @@ Items (``PK`` / ``SK``):
 * ``USER#<sub>`` / ``PROFILE``: the user's connection count (the per-user cap).
 * ``USER#<sub>`` / ``QUOTA#<name>#<window>`` and ``PLATFORM#budget`` / ``<exchange>#<window>``:
   fixed-window counters of the abuse limits (backfuture.quotas), removed by the table's TTL.
+* ``USER#<sub>`` / ``EVENT#<ULID>``: the audit trail (``backfuture.audit``), written in the same
+  transaction as the change each event records; the ``ConnectionEvents`` index serves one
+  connection's trail.
 
 Every rule is a condition on a write, never a read before the write, so two concurrent requests
 cannot both pass it. Multi-item changes are single transactions. The partition key always comes
@@ -21,15 +24,19 @@ from the caller's JWT ``sub``: a connection of another user is simply not found.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from backfuture.audit import trail_key
 from backfuture.aws import client, error_code
 from backfuture.clock import iso_now
 from backfuture.config import settings
 from backfuture.errors import ApiError, ErrorCode, StorageUnavailable
+
+EVENTS_INDEX = "ConnectionEvents"
 
 
 def user_pk(owner: str) -> str:
@@ -68,6 +75,9 @@ class ConnectionRecord:
     # Replaced secrets whose destruction failed; destroyed by the next replacement or the delete.
     retired_secret_arns: list[str] = field(default_factory=list)
     key_locked: bool = False  # this connection holds its key's lock (a test passed or refused it)
+    # The user confirmed that the key cannot withdraw (cleared by any credential change).
+    withdrawal_disabled_confirmed_at: str | None = None
+    key_expires_at: str | None = None  # where the exchange reports it (last test)
 
     def to_item(self) -> dict[str, Any]:
         item: dict[str, Any] = {
@@ -94,6 +104,8 @@ class ConnectionRecord:
             "checked_at": self.checked_at,
             "status_doc": self.status_doc,
             "last_test_at_ms": self.last_test_at_ms,
+            "withdrawal_disabled_confirmed_at": self.withdrawal_disabled_confirmed_at,
+            "key_expires_at": self.key_expires_at,
         }
         item.update({k: v for k, v in optional.items() if v is not None})
         return item
@@ -121,6 +133,8 @@ class ConnectionRecord:
             last_test_at_ms=int(last_test) if last_test is not None else None,
             retired_secret_arns=sorted(item.get("retired_secret_arns") or ()),
             key_locked=bool(item.get("key_locked", False)),
+            withdrawal_disabled_confirmed_at=item.get("withdrawal_disabled_confirmed_at"),
+            key_expires_at=item.get("key_expires_at"),
         )
 
 
@@ -202,8 +216,8 @@ class ConnectionRepository:
 
     # -- writes
 
-    def create(self, record: ConnectionRecord, now_s: int) -> None:
-        """Store a new connection with its name lock and the user's counts, atomically.
+    def create(self, record: ConnectionRecord, now_s: int, events: Sequence[dict[str, Any]] = ()) -> None:
+        """Store a new connection with its name lock, the user's counts and its audit events, atomically.
 
         The key is not locked here (a test does that); only a key that another connection holds
         locked is refused. Only a committed creation counts against the daily quota.
@@ -244,7 +258,7 @@ class ConnectionRepository:
             {"Update": self._counter(owner_pk, f"QUOTA#created#{day}", 1, daily, (day + 1) * 86_400)},
         ]
         self._transact(
-            items,
+            items + self._puts(events),
             [
                 ErrorCode.CONFLICT,
                 ErrorCode.NAME_TAKEN,
@@ -255,7 +269,13 @@ class ConnectionRepository:
         )
 
     def replace_credentials(
-        self, current: ConnectionRecord, *, secret_arn: str, fingerprint: str, api_key_hint: str
+        self,
+        current: ConnectionRecord,
+        *,
+        secret_arn: str,
+        fingerprint: str,
+        api_key_hint: str,
+        events: Sequence[dict[str, Any]] = (),
     ) -> ConnectionRecord:
         """Point the connection at a new secret; status back to untested. Optimistic on ``version``."""
         now = iso_now()
@@ -269,7 +289,8 @@ class ConnectionRepository:
                         "SET secret_arn = :arn, key_fingerprint = :fp, api_key_hint = :hint, "
                         "credentials_version = :cv, version = version + :one, #s = :untested, "
                         "trading_ready = :false, updated_at = :now "
-                        "REMOVE status_doc, checked_at, last_test_at_ms, retired_secret_arns"
+                        "REMOVE status_doc, checked_at, last_test_at_ms, retired_secret_arns, "
+                        "withdrawal_disabled_confirmed_at, key_expires_at"
                     ),
                     "ConditionExpression": "attribute_exists(PK) AND version = :v",
                     "ExpressionAttributeNames": {"#s": "status"},
@@ -300,7 +321,7 @@ class ConnectionRepository:
                 items.append(self._release_key_lock(current))
                 reasons.append(ErrorCode.CONFLICT)
             items[0]["Update"]["UpdateExpression"] += ", key_locked"
-        self._transact(items, reasons)
+        self._transact(items + self._puts(events), reasons)
         current.secret_arn = secret_arn
         current.key_fingerprint = fingerprint
         current.api_key_hint = api_key_hint
@@ -310,6 +331,7 @@ class ConnectionRepository:
         current.trading_ready = False
         current.updated_at = now
         current.status_doc = current.checked_at = current.last_test_at_ms = None
+        current.withdrawal_disabled_confirmed_at = current.key_expires_at = None
         current.retired_secret_arns = []
         if key_changed:
             current.key_locked = False
@@ -331,9 +353,22 @@ class ConnectionRepository:
         record.version += 1
 
     def update_details(
-        self, current: ConnectionRecord, *, name: str | None, markets: list[str] | None
+        self,
+        current: ConnectionRecord,
+        *,
+        name: str | None,
+        markets: list[str] | None,
+        confirmed_at: str | None = None,
+        clear_confirmation: bool = False,
+        trading_ready: bool | None = None,
+        events: Sequence[dict[str, Any]] = (),
     ) -> ConnectionRecord:
-        """Rename and/or change markets. A market change resets the status: the last test did not cover it."""
+        """Rename, change markets, and record (or withdraw) the user's withdrawal confirmation.
+
+        A market change resets the status: the last test did not cover it (see
+        :func:`markets_change_resets_status`). ``trading_ready``, when given, is the value the
+        service decided for a confirmation change.
+        """
         now = iso_now()
         sets = ["version = version + :one", "updated_at = :now"]
         values: dict[str, Any] = {":one": 1, ":now": now, ":v": current.version}
@@ -349,8 +384,17 @@ class ConnectionRepository:
             values[":name"] = name
             values[":name_key"] = name_key(name)
         markets_changed = markets is not None and markets != current.markets
-        # Only new credentials clear a refusal: the refused key's secret is gone.
-        reset_status = markets_changed and current.status != "refused"
+        reset_status = markets_changed and markets_change_resets_status(current.status)
+        confirming = confirmed_at is not None and current.withdrawal_disabled_confirmed_at is None
+        unconfirming = clear_confirmation and current.withdrawal_disabled_confirmed_at is not None
+        if confirming:
+            sets.append("withdrawal_disabled_confirmed_at = :confirmed_at")
+            values[":confirmed_at"] = confirmed_at
+        if unconfirming:
+            removes.append("withdrawal_disabled_confirmed_at")
+        if trading_ready is not None and not reset_status and (confirming or unconfirming):
+            sets.append("trading_ready = :ready")
+            values[":ready"] = trading_ready
         if markets_changed:
             sets.append("markets = :markets")
             values[":markets"] = markets
@@ -359,7 +403,7 @@ class ConnectionRepository:
             names["#s"] = "status"
             values |= {":untested": "untested", ":false": False}
             removes += ["status_doc", "checked_at"]
-        if not rename and not markets_changed:
+        if not rename and not markets_changed and not confirming and not unconfirming:
             return current
         update: dict[str, Any] = {
             "TableName": self._table,
@@ -387,11 +431,17 @@ class ConnectionRepository:
                 }
             )
             reasons += [ErrorCode.CONFLICT, ErrorCode.NAME_TAKEN]
-        self._transact(items, reasons)
+        self._transact(items + self._puts(events), reasons)
         if rename and name is not None:
             current.name = name
         if markets_changed and markets is not None:
             current.markets = markets
+        if confirming:
+            current.withdrawal_disabled_confirmed_at = confirmed_at
+        if unconfirming:
+            current.withdrawal_disabled_confirmed_at = None
+        if trading_ready is not None and (confirming or unconfirming):
+            current.trading_ready = trading_ready
         if reset_status:
             current.status = "untested"
             current.trading_ready = False
@@ -400,7 +450,7 @@ class ConnectionRepository:
         current.updated_at = now
         return current
 
-    def delete(self, current: ConnectionRecord) -> None:
+    def delete(self, current: ConnectionRecord, events: Sequence[dict[str, Any]] = ()) -> None:
         """Remove the connection and its locks, and give back its slot under the cap.
 
         Optimistic on ``version``: a rotation or rename that lands between the caller's read and
@@ -434,7 +484,7 @@ class ConnectionRepository:
         if current.key_locked:
             # Only the holder removes a key lock: untested connections may share the key string.
             items.append(self._release_key_lock(current))
-        self._transact(items, [ErrorCode.CONFLICT] * len(items))
+        self._transact(items + self._puts(events), [ErrorCode.CONFLICT] * len(items))
 
     def claim_for_test(self, owner: str, connection_id: str, now_ms: int) -> TestClaim:
         """Start a test: stamp it, unless another test of this connection ran within the cooldown.
@@ -491,8 +541,11 @@ class ConnectionRepository:
         status_doc: str,
         checked_at: str,
         lock_key: bool = False,
+        key_expires_at: str | None = None,
+        events: Sequence[dict[str, Any]] = (),
     ) -> bool:
-        """Store a test result unless the connection changed (or went) since the test claimed it.
+        """Store a test result and its audit events unless the connection changed (or went) since
+        the test read it.
 
         ``lock_key`` (a test that passed or refused the key): the key lock is taken in the same
         transaction; when another connection holds it, nothing is stored and KEY_ALREADY_CONNECTED
@@ -504,46 +557,50 @@ class ConnectionRepository:
         result must not stand for a connection that now asks for futures, and a deleted connection
         must not come back.
         """
-        update: dict[str, Any] = {
-            "TableName": self._table,
-            "Key": self._key(record.owner, record.id),
-            "UpdateExpression": (
-                "SET #s = :status, trading_ready = :ready, status_doc = :doc, checked_at = :checked, "
-                "updated_at = :checked, version = version + :one"
-                + (", key_locked = :true" if lock_key else "")
-            ),
-            "ConditionExpression": "attribute_exists(PK) AND version = :v",
-            "ExpressionAttributeNames": {"#s": "status"},
-            "ExpressionAttributeValues": self._ser(
-                {
-                    ":status": status,
-                    ":ready": trading_ready,
-                    ":doc": status_doc,
-                    ":checked": checked_at,
-                    ":one": 1,
-                    ":v": record.version,
-                    **({":true": True} if lock_key else {}),
-                }
-            ),
+        update = (
+            "SET #s = :status, trading_ready = :ready, status_doc = :doc, checked_at = :checked, "
+            "updated_at = :checked, version = version + :one"
+        )
+        values: dict[str, Any] = {
+            ":status": status,
+            ":ready": trading_ready,
+            ":doc": status_doc,
+            ":checked": checked_at,
+            ":one": 1,
+            ":v": record.version,
         }
         if lock_key:
-            try:
-                self._transact(
-                    [{"Update": update}, {"Update": self._take_key_lock(record)}],
-                    [ErrorCode.CONFLICT, ErrorCode.KEY_ALREADY_CONNECTED],
-                )
-            except ApiError as error:
-                if error.code is ErrorCode.CONFLICT:
-                    return False
-                raise
-            record.key_locked = True
-            return True
+            update += ", key_locked = :true"
+            values[":true"] = True
+        if key_expires_at is not None:
+            update += ", key_expires_at = :expires"
+            values[":expires"] = key_expires_at
+        else:
+            update += " REMOVE key_expires_at"
+        items = [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": self._key(record.owner, record.id),
+                    "UpdateExpression": update,
+                    "ConditionExpression": "attribute_exists(PK) AND version = :v",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": self._ser(values),
+                }
+            },
+        ]
+        reasons: list[ErrorCode | ApiError] = [ErrorCode.CONFLICT]
+        if lock_key:
+            items.append({"Update": self._take_key_lock(record)})
+            reasons.append(ErrorCode.KEY_ALREADY_CONNECTED)
         try:
-            self._db.update_item(**update)
-        except (ClientError, BotoCoreError) as error:
-            if error_code(error) == "ConditionalCheckFailedException":
+            self._transact(items + self._puts(events), reasons)
+        except ApiError as error:
+            if error.code is ErrorCode.CONFLICT:
                 return False
-            raise _unavailable(error) from None
+            raise
+        if lock_key:
+            record.key_locked = True
         return True
 
     # -- abuse limits: fixed-window counters
@@ -602,7 +659,66 @@ class ConnectionRepository:
             }
         }
 
+    # -- audit trail
+
+    def list_events(
+        self, owner: str, *, connection_id: str | None, limit: int, after: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of the user's events (or one connection's), newest first; the last SK for the next page."""
+        query: dict[str, Any] = {"TableName": self._table, "ScanIndexForward": False, "Limit": limit}
+        if connection_id is None:
+            query["KeyConditionExpression"] = "PK = :pk AND begins_with(SK, :event)"
+            query["ExpressionAttributeValues"] = self._ser({":pk": user_pk(owner), ":event": "EVENT#"})
+            start = {"PK": user_pk(owner), "SK": after}
+        else:
+            trail = trail_key(owner, connection_id)
+            query["IndexName"] = EVENTS_INDEX
+            query["KeyConditionExpression"] = "trail = :trail"
+            query["ExpressionAttributeValues"] = self._ser({":trail": trail})
+            start = {"PK": user_pk(owner), "SK": after, "trail": trail}
+        if after is not None:
+            query["ExclusiveStartKey"] = self._ser(start)
+        try:
+            response = self._db.query(**query)
+        except (ClientError, BotoCoreError) as error:
+            raise _unavailable(error) from None
+        items = [self._des(item) for item in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        return items, (self._des(last)["SK"] if last else None)
+
+    # -- re-validation
+
+    def scan_connections(self, statuses: Sequence[str]) -> list[ConnectionRecord]:
+        """Every connection (of every user) in one of ``statuses``: the re-validation's candidates.
+
+        A paginated Scan: it reads the whole table once per run (at a few KB per connection, about
+        0.5 read units per thousand items, eventually consistent). A sparse index keyed by the next
+        due time would read only due items; worth it at hundreds of thousands of connections.
+        """
+        names = {"#s": "status", "#k": "kind"}
+        placeholders = {f":s{i}": status for i, status in enumerate(statuses)}
+        scan: dict[str, Any] = {
+            "TableName": self._table,
+            "FilterExpression": f"#k = :connection AND #s IN ({', '.join(placeholders)})",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": self._ser({":connection": "connection", **placeholders}),
+        }
+        records: list[ConnectionRecord] = []
+        try:
+            while True:
+                response = self._db.scan(**scan)
+                records.extend(ConnectionRecord.from_item(self._des(i)) for i in response.get("Items", []))
+                if "LastEvaluatedKey" not in response:
+                    return records
+                scan["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        except (ClientError, BotoCoreError) as error:
+            raise _unavailable(error) from None
+
     # -- transactions
+
+    def _puts(self, items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Unconditional puts of new items (audit events: their keys are fresh ULIDs)."""
+        return [{"Put": {"TableName": self._table, "Item": self._ser(item)}} for item in items]
 
     def _transact(self, items: list[dict[str, Any]], reasons: list[ErrorCode | ApiError]) -> None:
         """Run a transaction; a failed condition becomes the ApiError listed for that item."""
@@ -621,6 +737,11 @@ class ConnectionRepository:
                 raise ApiError(ErrorCode.CONFLICT) from None
             # Cancelled for another reason (throttling, a service error).
             raise StorageUnavailable("TransactionCanceled") from None
+
+
+def markets_change_resets_status(status: str) -> bool:
+    """Only new credentials clear a refusal: the refused key's secret is gone."""
+    return status != "refused"
 
 
 def _name_lock(owner: str, name: str, connection_id: str) -> dict[str, Any]:
