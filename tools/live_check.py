@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from backfuture.connection_test import diagnose
-from backfuture.engine.http import ExchangeHttp, ExchangeResponse, endpoint, new_http_client
-from backfuture.engine.probe import probe
+from backfuture.engine.http import ExchangeHttp, ExchangeResponse, new_http_client
+from backfuture.engine.probe import current_call, probe
 from backfuture.engine.report import ProbeReport
 from backfuture.engine.spec import ExchangeSpec
 from backfuture.exchanges import Credentials, Market, exchange, supported_ids
@@ -59,14 +59,13 @@ class RecordingHttp(ExchangeHttp):
 
     def __init__(self, client: Any, spec: ExchangeSpec) -> None:
         super().__init__(client, spec.allowed_endpoints())
-        self.calls = {(c.method, endpoint(spec.host(c.host).base_url() + c.path)): c.name for c in spec.calls}
         self.shapes: list[dict[str, Any]] = []
 
     async def request(
         self, method: str, url: str, *, headers: Any = None, content: str | None = None
     ) -> ExchangeResponse:
         response = await super().request(method, url, headers=headers, content=content)
-        call = self.calls[(method, endpoint(url))]
+        call = current_call.get()  # the engine names the call it is sending
         self.shapes.append({"call": call, "status": response.status, "body": shape(response.body)})
         return response
 

@@ -28,7 +28,8 @@ from simulator.core import Simulator
 from tests.secret_guard import assert_no_secret
 
 SHAPES = Path(__file__).parent / "shapes"
-SAMPLES: dict[str, Any] = {"str": "x", "int": 1, "float": 1.0}
+# "1" for a string: it reads as text and as a number-in-a-string alike (timestamps, balances).
+SAMPLES: dict[str, Any] = {"str": "1", "int": 1, "float": 1.0}
 
 
 def sample(shape: Any) -> Any:

@@ -400,7 +400,9 @@ def check_key_denies_everyone_else(stack: Stack) -> None:
     example = SECRET_ARN_BASE + SECRET_PREFIX + "01JDQ5Z3Y8K2M4N6P7R9S0T1V2/v1-Xy7Q2z"
     assert iam_pattern_matches(context, example), f"the deny does not cover connection secrets: {context}"
     exempt = set(as_list(condition["ArnNotEquals"]["aws:PrincipalArn"]))
-    assert exempt == {"<AddConnectionRole.Arn>", "<TestConnectionRole.Arn>"}, exempt
+    # The functions that must use the key on connection secrets: add (encrypts), test and revalidate
+    # (decrypt to sign the exchange calls).
+    assert exempt == {"<AddConnectionRole.Arn>", "<TestConnectionRole.Arn>", "<RevalidateRole.Arn>"}, exempt
 
 
 def check_secret_iam_conditions(stack: Stack) -> None:
@@ -625,7 +627,8 @@ def check_service_metric_alarms(stack: Stack) -> None:
 
 
 def check_connection_secret_reads_alarm(stack: Stack) -> None:
-    """CloudTrail (through EventBridge): GetSecretValue of a connection secret by anyone but the test role."""
+    """CloudTrail (through EventBridge): GetSecretValue of a connection secret by anyone but the test
+    and re-validation roles (the two functions that sign exchange calls with it)."""
     rules = {
         name: r["Properties"]
         for name, r in stack.of_type("AWS::Events::Rule").items()
@@ -646,10 +649,14 @@ def check_connection_secret_reads_alarm(stack: Stack) -> None:
         {"userIdentity": {"type": [{"anything-but": ["AssumedRole"]}]}},
         {
             "userIdentity": {
-                "sessionContext": {"sessionIssuer": {"arn": [{"anything-but": ["<TestConnectionRole.Arn>"]}]}}
+                "sessionContext": {
+                    "sessionIssuer": {
+                        "arn": [{"anything-but": ["<TestConnectionRole.Arn>", "<RevalidateRole.Arn>"]}]
+                    }
+                }
             }
         },
-    ], "every principal but the test role must match"
+    ], "every principal but the test and re-validation roles must match"
     assert _alarmed(stack, "AWS/Events", "MatchedEvents", [{"Name": "RuleName", "Value": f"<Ref {name}>"}])
 
 

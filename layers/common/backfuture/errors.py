@@ -162,10 +162,12 @@ REQUEST_ERRORS: dict[ErrorCode, tuple[int, Explanation]] = {
 
 OUTCOMES: dict[Outcome, Explanation] = {
     Outcome.INVALID_KEY: Explanation(
-        "The exchange does not accept this API key and secret: they were copied incorrectly, or the key "
-        "was deleted or has expired.",
-        "Copy the API key and secret again, or create a new key on the exchange. Only keys the exchange "
-        "generates for you (HMAC) are supported, not keys made from your own RSA or Ed25519 key pair.",
+        "The exchange does not accept this API key and secret: they were copied incorrectly, the key was "
+        "deleted or has expired, or it was made on another site of the exchange (a regional site, a "
+        "testnet or demo trading).",
+        "Copy the API key and secret again, or create a new key on the exchange's main site. Only keys the "
+        "exchange generates for you (HMAC) are supported, not keys made from your own RSA or Ed25519 key "
+        "pair.",
     ),
     # Names no exchange, and the remedy names the secret too: where the passphrase is sent as an HMAC
     # made with the secret (KuCoin V2 keys), a wrong secret is reported as a wrong passphrase

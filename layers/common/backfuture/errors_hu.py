@@ -84,8 +84,10 @@ MESSAGE_VARIANTS: dict[tuple[ErrorCode, str], str] = {
 OUTCOMES: dict[Outcome, Explanation] = {
     Outcome.INVALID_KEY: Explanation(
         "A tőzsde nem fogadja el ezt az API-kulcsot és titkos kulcsot: elképzelhető, hogy hibásan "
-        "másolta ki őket, vagy a kulcsot törölték, esetleg lejárt.",
-        "Másolja ki újra az API-kulcsot és a titkos kulcsot, vagy hozzon létre új kulcsot a tőzsdén. "
+        "másolta ki őket, a kulcsot törölték vagy lejárt, esetleg a tőzsde egy másik oldalán (regionális "
+        "oldalon, tesztkörnyezetben vagy demó kereskedésben) hozta létre.",
+        "Másolja ki újra az API-kulcsot és a titkos kulcsot, vagy hozzon létre új kulcsot a tőzsde fő "
+        "oldalán. "
         "Csak a tőzsde által generált (HMAC) kulcsokat támogatjuk, a saját RSA- vagy Ed25519-kulcspárból "
         "készült kulcsokat nem.",
     ),

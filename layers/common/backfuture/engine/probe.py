@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import urlencode
@@ -120,6 +121,10 @@ class Result:
         return self.ran and self.failure is None
 
 
+# The call whose request is being sent (each call runs in a task of its own): lets a recording
+# client (tools.live_check) name an answer by its call, even where two calls share a path.
+current_call: ContextVar[str] = ContextVar("current_call", default="")
+
 # Public answers that change rarely (the symbols open to API trading): (exchange, call, base URL)
 # -> (value, expiry on the monotonic clock).
 _answer_cache: dict[tuple[str, str, str], tuple[Any, float]] = {}
@@ -174,6 +179,7 @@ class _Run:
         cached = _answer_cache.get(cache_key)
         if cached is not None and cached[1] > time.monotonic():
             return Result(call, value=cached[0])
+        current_call.set(call.name)
         try:
             response = await self._send(call, host, inputs)
         except _ClockFailed:
@@ -222,6 +228,7 @@ class _Run:
 
     async def _server_time(self, host: Host) -> int:
         call = next(c for c in self.spec.calls if c.role is Role.SERVER_TIME and c.host == host.name)
+        current_call.set(call.name)  # this task's own context: the clock, not the call awaiting it
         response = await self.http.request("GET", host.base_url() + call.path)
         result = classify(call, host, response)
         if result.failure is not None:
@@ -313,7 +320,7 @@ def _failure(
     if outcome in (Outcome.RATE_LIMITED, Outcome.EXCHANGE_UNAVAILABLE):
         retry_after = response.retry_after_s()
         if retry_after is None and host.retry_after is not None:
-            retry_after = host.retry_after(response.headers)
+            retry_after = host.retry_after(response)
     return ExchangeFailure(
         outcome,
         check=_OUTCOME_CHECK.get(outcome) or _check_of(call),
@@ -349,11 +356,13 @@ def judge(
                 exchange_code=r.failure.exchange_code,
                 http_status=r.failure.http_status,
             )
-    # A fallback that ran on a call's failure, and succeeded, answers in that call's place.
-    superseded = {name for r in ran if r.ok for name in r.call.needs}
+    # A fallback that ran on a call's failure, and succeeded, answers in that call's place: the
+    # replaced call is left out of the judgement altogether.
+    superseded = {name for r in ran if r.ok for name in r.call.needs if r.call.when is not None}
+    ran = [r for r in ran if r.call.name not in superseded]
     failures = list(clock_failures)
     for r in ran:
-        if r.failure is None or r.call.name in superseded:
+        if r.failure is None:
             continue
         if r.call.best_effort and r.failure.outcome not in _BEST_EFFORT_REPORTED:
             continue

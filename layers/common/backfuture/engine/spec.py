@@ -23,10 +23,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from backfuture.errors import Outcome
 from backfuture.exchanges import Credentials, ExchangeInfo, Market
+
+if TYPE_CHECKING:
+    from backfuture.engine.http import ExchangeResponse
 
 
 class Role(StrEnum):
@@ -141,8 +144,9 @@ class Host:
     default_url: str
     envelope: Envelope
     errors: Errors
-    # Seconds to wait from a rate-limit answer's headers, when not in a standard Retry-After.
-    retry_after: Callable[[Mapping[str, str]], int | None] | None = None
+    # Seconds to wait from a rate-limit answer (its status and headers), when it carries no standard
+    # Retry-After.
+    retry_after: Callable[[ExchangeResponse], int | None] | None = None
 
     def base_url(self) -> str:
         return os.environ.get(self.env_var, self.default_url).rstrip("/")

@@ -16,10 +16,10 @@ import hashlib
 import hmac
 import math
 import uuid
-from collections.abc import Mapping
 from typing import Any, Final
 from urllib.parse import urlencode
 
+from backfuture.engine.http import ExchangeResponse
 from backfuture.engine.spec import (
     DENIED,
     PROVES_RIGHT,
@@ -148,9 +148,9 @@ ORDER_TEST_ERRORS: Final = Errors(
 )
 
 
-def retry_after_s(headers: Mapping[str, str]) -> int | None:
+def retry_after_s(response: ExchangeResponse) -> int | None:
     """gw-ratelimit-reset: milliseconds until the quota resets ([KC-SDK] process_limit)."""
-    raw = headers.get("gw-ratelimit-reset")
+    raw = response.headers.get("gw-ratelimit-reset")
     try:
         return max(0, math.ceil(int(raw) / 1000)) if raw is not None else None
     except ValueError:
