@@ -32,6 +32,7 @@ def build() -> dict[str, Any]:
         for path, operations in schema.get("paths", {}).items():
             document["paths"].setdefault(path, {}).update(operations)
         document["components"]["schemas"].update(schema.get("components", {}).get("schemas", {}))
+    document["components"]["schemas"]["ErrorBody"] = _error_body_schema(document["components"]["schemas"])
     document["components"]["securitySchemes"] = {
         "jwt": {
             "type": "http",
@@ -51,6 +52,26 @@ def build() -> dict[str, Any]:
     document["paths"] = dict(sorted(document["paths"].items()))
     document["components"]["schemas"] = dict(sorted(document["components"]["schemas"].items()))
     return document
+
+
+def _error_body_schema(schemas: dict[str, Any]) -> dict[str, Any]:
+    """The contract's error body, which the routes' error answers reference (backfuture.api.error_responses).
+
+    The routes name it by reference so that no function loads pydantic at import for it. Its schema
+    comes from the model, written as Powertools writes every schema of the document (its OpenAPI
+    ``Schema`` model, dumped without nulls); the models it nests must be the document's own.
+    """
+    from aws_lambda_powertools.event_handler.openapi.models import Schema
+
+    from backfuture.models import ErrorBody
+
+    def normalised(schema: dict[str, Any]) -> dict[str, Any]:
+        return Schema.model_validate(schema).model_dump(by_alias=True, exclude_none=True)
+
+    schema = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, nested in schema.pop("$defs", {}).items():
+        assert schemas.get(name) == normalised(nested), f"ErrorBody's {name} differs from the document's"
+    return normalised(schema)
 
 
 def render() -> str:
