@@ -27,8 +27,11 @@ METHOD = """
 - **Cold start** (`benchmarks/cold_start.py`): `import <handler module>` timed inside a fresh
   interpreter (same executable and PYTHONPATH, tracing on as in Lambda), interleaved with `import
   boto3` round by round, median of N. Verdict on the ratio of CPU time (immune to other load on the
-  machine), wall time shown too. The heaviest packages beyond boto3's own imports come from
-  `python -X importtime` (own time per module, summed per package).
+  machine), wall time shown too. The same interpreter then handles one first request (a sample
+  event from `events/`, without identity where it would reach AWS: validated, then 401; boto3
+  clients made), timed alike: import + first request is what a cold invocation costs in all. The
+  heaviest packages beyond boto3's own imports come from `python -X importtime` (own time per
+  module, summed per package).
 - **AWS calls** (`benchmarks/aws_calls.py`): each operation through its real Lambda handler with an
   API Gateway HTTP API event, under `moto.mock_aws` with the template's table, KMS key and pepper
   secret (`local.aws.create_resources`), the simulator answering the connection test. Counted with

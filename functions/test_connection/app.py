@@ -12,6 +12,7 @@ from backfuture.lazy import LazyModule
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi import params
+
     from backfuture import models
     from backfuture.service import ConnectionService
 else:

@@ -95,7 +95,13 @@ Passphrase = Annotated[
 ]
 
 
-class _Request(BaseModel):
+class _Model(BaseModel):
+    # Validators and serializers are built when a model is first used, not when this module loads:
+    # each function then builds only the models its routes use (docs/benchmarks.md, cold start).
+    model_config = ConfigDict(defer_build=True)
+
+
+class _Request(_Model):
     # Unknown fields are refused rather than ignored: no mass assignment of status, owner or ids.
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
@@ -130,14 +136,14 @@ class UpdateConnectionRequest(_Request):
 # --------------------------------------------------------------------------------------------
 
 
-class Problem(BaseModel):
+class Problem(_Model):
     code: str
     message: str
     remedy: str
     details: dict[str, Any] | None = None
 
 
-class StatusDocument(BaseModel):
+class StatusDocument(_Model):
     connection_id: str
     status: Status
     status_label: str
@@ -151,7 +157,7 @@ class StatusDocument(BaseModel):
     clock_offset_ms: int | None = None
 
 
-class ConnectionResource(BaseModel):
+class ConnectionResource(_Model):
     id: str
     name: str
     exchange: str
@@ -166,15 +172,15 @@ class ConnectionResource(BaseModel):
     updated_at: datetime
 
 
-class ConnectionList(BaseModel):
+class ConnectionList(_Model):
     connections: list[ConnectionResource]
 
 
-class EgressIps(BaseModel):
+class EgressIps(_Model):
     egress_ips: list[str]
 
 
-class ExchangeDescription(BaseModel):
+class ExchangeDescription(_Model):
     id: str
     name: str
     supported: bool
@@ -182,9 +188,9 @@ class ExchangeDescription(BaseModel):
     markets: list[Market]
 
 
-class ExchangeList(BaseModel):
+class ExchangeList(_Model):
     exchanges: list[ExchangeDescription]
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(_Model):
     error: Problem
