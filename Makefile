@@ -7,6 +7,10 @@ SHELL := /bin/bash
 export UV_PYTHON_DOWNLOADS := never
 PYTHON313 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) $(shell command -v python3.13 2>/dev/null))
 export UV_PYTHON ?= $(PYTHON313)
+# Bytecode is written (into the git-ignored __pycache__ directories), whatever the environment says:
+# without it every interpreter compiles each module again, and pytest rewrites the asserts of its
+# plugins' packages (schemathesis, hypothesis: over 300 modules) again in every xdist worker.
+unexport PYTHONDONTWRITEBYTECODE
 # The layer package and the repository root, as the Lambda runtime and pytest see them.
 export PYTHONPATH := $(CURDIR)/layers/common:$(CURDIR)
 UV_VERSION := 0.13.8
