@@ -146,7 +146,7 @@ def machine() -> str:
     )
 
 
-def render_markdown(results: Results, *, command: str, date: str, method: str) -> str:
+def render_markdown(results: Results, *, command: str, date: str, method: str, history: str = "") -> str:
     def md_row(cells: tuple[str, ...]) -> str:
         return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
@@ -168,6 +168,7 @@ def render_markdown(results: Results, *, command: str, date: str, method: str) -
         "",
         *(f"- {line}" for line in notes(results)),
         "",
+        *([history.strip(), ""] if history else []),
         "## Method",
         "",
         method.strip(),
