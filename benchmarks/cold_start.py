@@ -86,8 +86,20 @@ status = {module}.lambda_handler(event, Context())["statusCode"]
 timings += [(time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000, status]
 """
 
-# Modules a handler must not load at import time (only the connection test needs them, on use).
-DEFERRED = ("httpx", "httpcore", "anyio", "backfuture.connection_test", "backfuture.exchanges.mexc")
+# Modules a handler must not load at import time: the connection test's (on use), and pydantic, the
+# models and Powertools' validation code (with the first request; tests/unit/test_handler_imports.py).
+DEFERRED = (
+    "httpx",
+    "httpcore",
+    "anyio",
+    "backfuture.connection_test",
+    "backfuture.exchanges.mexc",
+    "pydantic",
+    "backfuture.models",
+    "backfuture.service",
+    "aws_lambda_powertools.event_handler.openapi.params",
+    "aws_lambda_powertools.event_handler.middlewares.openapi_validation",
+)
 
 
 @dataclass(frozen=True)
