@@ -70,7 +70,8 @@ def _error_body_schema(schemas: dict[str, Any]) -> dict[str, Any]:
 
     schema = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
     for name, nested in schema.pop("$defs", {}).items():
-        assert schemas.get(name) == normalised(nested), f"ErrorBody's {name} differs from the document's"
+        if schemas.get(name) != normalised(nested):
+            raise ValueError(f"ErrorBody's {name} differs from the document's")
     return normalised(schema)
 
 

@@ -241,5 +241,10 @@ def error_responses(*statuses: int) -> dict[int, Any]:
         429: "Connection limit reached, or a test ran moments ago",
         503: "A dependency is briefly unavailable",
     }
-    content = {"application/json": {"schema": ERROR_BODY_REF}}
-    return {status: {"description": descriptions[status], "content": content} for status in statuses}
+    return {
+        status: {
+            "description": descriptions[status],
+            "content": {"application/json": {"schema": {**ERROR_BODY_REF}}},
+        }
+        for status in statuses
+    }
