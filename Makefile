@@ -7,16 +7,27 @@ SHELL := /bin/bash
 export UV_PYTHON_DOWNLOADS := never
 PYTHON313 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) $(shell command -v python3.13 2>/dev/null))
 export UV_PYTHON ?= $(PYTHON313)
+# Bytecode is written (into the git-ignored __pycache__ directories), whatever the environment says:
+# without it every interpreter compiles each module again, and pytest rewrites the asserts of its
+# plugins' packages (schemathesis, hypothesis: over 300 modules) again in every xdist worker.
+unexport PYTHONDONTWRITEBYTECODE
 # The layer package and the repository root, as the Lambda runtime and pytest see them.
 export PYTHONPATH := $(CURDIR)/layers/common:$(CURDIR)
 UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 
-.PHONY: help install run test lint types unit integration infra bench load openapi layer-requirements clean
+# pytest-xdist workers for the suites (each worker has its own simulator, moto and free ports);
+# PYTEST_WORKERS=0 runs them in one process, which is easier to debug.
+PYTEST_WORKERS ?= 2
+PYTEST := $(UV) run pytest -q -n $(PYTEST_WORKERS) --dist worksteal
+
+.PHONY: help install run test check lint types unit integration suites infra bench load openapi \
+	layer-requirements clean
 
 help:
 	@echo "make run    - the service locally: embedded AWS, exchange simulator, HTTP API on 127.0.0.1:3000"
 	@echo "make test   - lint, types, unit, integration and template tests, cfn-lint, checkov, sam build"
+	@echo "make check  - the quick loop while coding: lint, types and unit tests (about a minute)"
 	@echo "make bench  - connection-test speed, cold starts, AWS calls per operation, layer size"
 	@echo "make load   - the long concurrent load run against the local stack"
 
@@ -38,21 +49,29 @@ types: install
 	$(UV) run mypy layers/common functions simulator local tools benchmarks tests
 
 unit: install
-	$(UV) run pytest tests/unit -q
+	$(PYTEST) tests/unit
 
 integration: install
-	$(UV) run pytest tests/integration -q
+	$(PYTEST) tests/integration
+
+# Every pytest suite but the template tests, which run inside infra/check.sh after sam build.
+suites: install
+	$(PYTEST) --ignore=tests/infra
 
 infra: install
 	UV=$(UV) bash infra/check.sh
 
-# The template tests run inside infra/check.sh, after sam build.
-test: lint types
-	$(UV) run pytest -q --ignore=tests/infra
-	UV=$(UV) bash infra/check.sh
+# Everything at once on this 2-core machine: the pytest suites (xdist workers) share it with lint,
+# types and the infra checks (mostly tool start-up and sam build). Each job's output is printed
+# whole when it ends; --keep-going reports every failing job, not only the first.
+test: install
+	$(MAKE) --no-print-directory -j4 --keep-going --output-sync=target lint types suites infra
+
+check: install
+	$(MAKE) --no-print-directory -j3 --output-sync=target lint types unit
 
 bench: install
-	$(UV) run python -m benchmarks
+	UV=$(UV) $(UV) run python -m benchmarks
 
 load: install
 	$(UV) run python -m benchmarks.load

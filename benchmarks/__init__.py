@@ -3,7 +3,8 @@
 
 * :mod:`benchmarks.connection_speed`: connection-test time per exchange and market, warm and cold,
   against the simulator with a fixed latency per response;
-* :mod:`benchmarks.cold_start`: each handler's import time as a ratio to importing boto3 alone;
+* :mod:`benchmarks.cold_start`: each handler's import time as a ratio to importing boto3 alone, and
+  its first request after it;
 * :mod:`benchmarks.aws_calls`: AWS API calls per operation on a warm container (moto);
 * :mod:`benchmarks.layer_size`: the built layer's unpacked size.
 

@@ -20,6 +20,11 @@ CPU time. On an idle machine they agree within a few per cent (imports are CPU-b
 are in the page cache); on a shared machine the CPU time is the one other processes cannot inflate,
 so the verdict uses the CPU-time ratio and both are reported.
 
+After the import, the same interpreter handles one first request (``FIRST_REQUESTS``: a sample event
+from ``events/`` that needs no AWS call), timed the same way. Handlers load their models and the
+validation machinery with the first request rather than at import, so this figure shows where that
+work went: import plus first request is what a cold invocation costs in all.
+
 ``python -X importtime`` then shows which packages a handler adds beyond boto3's own imports.
 """
 
@@ -45,15 +50,56 @@ HANDLERS = (
 )
 TARGET_RATIO = 1.5
 
+# The first request of each handler: a sample event (events/<name>.json), whether its identity is
+# taken out, and the status it must get. Without identity, a request that would reach AWS is still
+# validated (body, path), then answered 401 before any AWS call (its boto3 clients are made all the same).
+FIRST_REQUESTS: dict[str, tuple[str, bool, int]] = {
+    "functions.add_connection.app": ("add_connection.create_connection", True, 401),
+    "functions.test_connection.app": ("test_connection.test_connection", True, 401),
+    "functions.get_status.app": ("get_status.list_exchanges", False, 200),
+}
+
 _CHILD = """
 import json, time
 wall, cpu = time.perf_counter(), time.process_time()
 import {module}
-print(json.dumps([(time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000]))
+timings = [(time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000]
+{request}
+print(json.dumps(timings))
 """
 
-# Modules a handler must not load at import time (only the connection test needs them, on use).
-DEFERRED = ("httpx", "httpcore", "anyio", "backfuture.connection_test", "backfuture.exchanges.mexc")
+_TRACE_HEADER = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0"
+
+_REQUEST = """
+class Context:
+    function_name = "cold-start-benchmark"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:cold-start-benchmark"
+    aws_request_id = "cold-start-benchmark"
+
+with open({event_path!r}, encoding="utf-8") as file:
+    event = json.load(file)
+if {anonymous!r}:
+    event["requestContext"].pop("authorizer", None)
+wall, cpu = time.perf_counter(), time.process_time()
+status = {module}.lambda_handler(event, Context())["statusCode"]
+timings += [(time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000, status]
+"""
+
+# Modules a handler must not load at import time: the connection test's (on use), and pydantic, the
+# models and Powertools' validation code (with the first request; tests/unit/test_handler_imports.py).
+DEFERRED = (
+    "httpx",
+    "httpcore",
+    "anyio",
+    "backfuture.connection_test",
+    "backfuture.exchanges.mexc",
+    "pydantic",
+    "backfuture.models",
+    "backfuture.service",
+    "aws_lambda_powertools.event_handler.openapi.params",
+    "aws_lambda_powertools.event_handler.middlewares.openapi_validation",
+)
 
 
 @dataclass(frozen=True)
@@ -65,6 +111,9 @@ class ImportRow:
     baseline_cpu_ms: float
     heavy_packages: tuple[tuple[str, float], ...] = ()  # (package, ms of own import time) beyond boto3's
     deferred_loaded: tuple[str, ...] = ()  # DEFERRED modules this handler loads at import
+    first_request: str = ""  # the sample event of FIRST_REQUESTS, empty for the baseline
+    first_wall_ms: tuple[float, ...] = ()
+    first_cpu_ms: tuple[float, ...] = ()
 
     @property
     def median_wall_ms(self) -> float:
@@ -83,11 +132,27 @@ class ImportRow:
         return self.median_cpu_ms / self.baseline_cpu_ms
 
     @property
+    def median_first_cpu_ms(self) -> float:
+        return median(self.first_cpu_ms) if self.first_cpu_ms else 0.0
+
+    @property
+    def median_cold_cpu_ms(self) -> float:
+        """Import and first request, median of the per-run sums."""
+        if not self.first_cpu_ms:
+            return self.median_cpu_ms
+        return median(a + b for a, b in zip(self.cpu_ms, self.first_cpu_ms, strict=True))
+
+    @property
+    def cold_cpu_ratio(self) -> float:
+        return self.median_cold_cpu_ms / self.baseline_cpu_ms
+
+    @property
     def passed(self) -> bool | None:
         return None if self.module == BASELINE else self.cpu_ratio <= TARGET_RATIO
 
 
 ROOT = Path(__file__).resolve().parent.parent
+EVENTS = ROOT / "events"
 
 
 @dataclass(frozen=True)
@@ -111,12 +176,12 @@ def _measure(
     targets = (BASELINE, *handlers)
     for module in targets:
         _time_import(runtime, module)  # compiles and caches the bytecode
-    samples: dict[str, list[tuple[float, float]]] = {module: [] for module in targets}
+    samples: dict[str, list[list[float]]] = {module: [] for module in targets}
     for _ in range(repetitions):
         for module in targets:
             samples[module].append(_time_import(runtime, module))
-    base_wall = median(wall for wall, _ in samples[BASELINE])
-    base_cpu = median(cpu for _, cpu in samples[BASELINE])
+    base_wall = median(run[0] for run in samples[BASELINE])
+    base_cpu = median(run[1] for run in samples[BASELINE])
     baseline_modules = _import_profile(runtime, BASELINE) if breakdown else {}
     rows = []
     for module in targets:
@@ -126,15 +191,19 @@ def _measure(
             profile = _import_profile(runtime, module)
             heavy = _heaviest_packages(profile, baseline_modules)
             deferred = tuple(name for name in DEFERRED if name in profile)
+        runs = samples[module]
         rows.append(
             ImportRow(
                 module,
-                tuple(wall for wall, _ in samples[module]),
-                tuple(cpu for _, cpu in samples[module]),
+                tuple(run[0] for run in runs),
+                tuple(run[1] for run in runs),
                 base_wall,
                 base_cpu,
                 heavy,
                 deferred,
+                FIRST_REQUESTS[module][0] if module in FIRST_REQUESTS else "",
+                tuple(run[2] for run in runs if len(run) > 2),
+                tuple(run[3] for run in runs if len(run) > 2),
             )
         )
     return rows
@@ -157,7 +226,10 @@ def _lambda_like_runtime() -> Iterator[_Runtime]:
                 "AWS_LAMBDA_FUNCTION_NAME": "cold-start-benchmark",
                 "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
                 "AWS_REGION": env.get("AWS_REGION", "us-east-1"),
+                "AWS_DEFAULT_REGION": env.get("AWS_REGION", "us-east-1"),  # Lambda sets both
                 "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pycache"),
+                # As Lambda sets it for a traced invocation (not sampled: nothing is sent).
+                "_X_AMZN_TRACE_ID": _TRACE_HEADER,
             }
         )
         layer, runtime = Path(tmp) / "layer", Path(tmp) / "runtime"
@@ -191,7 +263,7 @@ def _build_layer(target: Path) -> bool:
 
 def _install_runtime_boto3(target: Path) -> bool:
     """boto3 as the Lambda runtime provides it (outside the layer), at the locked version."""
-    uv = shutil.which("uv")
+    uv = os.environ.get("UV") or shutil.which("uv")  # the Makefile passes its own
     if uv is None:
         return False
     import boto3
@@ -203,16 +275,25 @@ def _install_runtime_boto3(target: Path) -> bool:
     return completed.returncode == 0
 
 
-def _time_import(runtime: _Runtime, module: str) -> tuple[float, float]:
+def _time_import(runtime: _Runtime, module: str) -> list[float]:
+    """[import wall, import CPU] and, for a handler, [first request wall, first request CPU] (ms)."""
+    request = ""
+    if module in FIRST_REQUESTS:
+        name, anonymous, _ = FIRST_REQUESTS[module]
+        request = _REQUEST.format(module=module, event_path=str(EVENTS / f"{name}.json"), anonymous=anonymous)
     completed = subprocess.run(  # noqa: S603 - our own interpreter, a fixed script
-        [sys.executable, *runtime.flags, "-c", _CHILD.format(module=module)],
+        [sys.executable, *runtime.flags, "-c", _CHILD.format(module=module, request=request)],
         capture_output=True,
         text=True,
         check=True,
         env=runtime.env,
     )
-    wall, cpu = json.loads(completed.stdout.strip().splitlines()[-1])
-    return float(wall), float(cpu)
+    timings = [float(value) for value in json.loads(completed.stdout.strip().splitlines()[-1])]
+    if module in FIRST_REQUESTS:
+        status, expected = int(timings.pop()), FIRST_REQUESTS[module][2]
+        if status != expected:
+            raise RuntimeError(f"first request of {module}: status {status}, expected {expected}")
+    return timings
 
 
 def _import_profile(runtime: _Runtime, module: str) -> dict[str, float]:

@@ -60,6 +60,13 @@ def table_rows(results: Results) -> list[tuple[str, str, str, str, str]]:
         rows.append(
             ("cold start", f"import {imp.module}", measured, f"<= {TARGET_RATIO}x", _verdict(imp.passed))
         )
+        if imp.first_cpu_ms:
+            measured = (
+                f"CPU {imp.median_cold_cpu_ms:.0f} ms = {imp.cold_cpu_ratio:.2f}x"
+                f" (the request: {imp.median_first_cpu_ms:.0f} ms)"
+            )
+            case = f"{imp.module} import + first request ({imp.first_request})"
+            rows.append(("cold start", case, measured, "", ""))
     for call in results.aws_calls:
         listed = ", ".join(call.calls) or "none"
         goal = "" if call.goal is None else str(call.goal)
@@ -139,7 +146,7 @@ def machine() -> str:
     )
 
 
-def render_markdown(results: Results, *, command: str, date: str, method: str) -> str:
+def render_markdown(results: Results, *, command: str, date: str, method: str, history: str = "") -> str:
     def md_row(cells: tuple[str, ...]) -> str:
         return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
@@ -161,6 +168,7 @@ def render_markdown(results: Results, *, command: str, date: str, method: str) -
         "",
         *(f"- {line}" for line in notes(results)),
         "",
+        *([history.strip(), ""] if history else []),
         "## Method",
         "",
         method.strip(),

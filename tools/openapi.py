@@ -51,6 +51,7 @@ def build() -> dict[str, Any]:
         for path, operations in schema.get("paths", {}).items():
             document["paths"].setdefault(path, {}).update(operations)
         document["components"]["schemas"].update(schema.get("components", {}).get("schemas", {}))
+    document["components"]["schemas"]["ErrorBody"] = _error_body_schema(document["components"]["schemas"])
     document["components"]["securitySchemes"] = {
         "jwt": {
             "type": "http",
@@ -196,6 +197,27 @@ def _status_example(status: str, label: str, error: dict[str, str] | None) -> di
         "account": {"is_master": True},
         "clock_offset_ms": -38,
     }
+
+
+def _error_body_schema(schemas: dict[str, Any]) -> dict[str, Any]:
+    """The contract's error body, which the routes' error answers reference (backfuture.api.error_responses).
+
+    The routes name it by reference so that no function loads pydantic at import for it. Its schema
+    comes from the model, written as Powertools writes every schema of the document (its OpenAPI
+    ``Schema`` model, dumped without nulls); the models it nests must be the document's own.
+    """
+    from aws_lambda_powertools.event_handler.openapi.models import Schema
+
+    from backfuture.models import ErrorBody
+
+    def normalised(schema: dict[str, Any]) -> dict[str, Any]:
+        return Schema.model_validate(schema).model_dump(by_alias=True, exclude_none=True)
+
+    schema = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, nested in schema.pop("$defs", {}).items():
+        if schemas.get(name) != normalised(nested):
+            raise ValueError(f"ErrorBody's {name} differs from the document's")
+    return normalised(schema)
 
 
 def render() -> str:

@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.api_gateway import Response
 
 from backfuture.api import CONNECTION_ID, current_user, error_responses, make_app, request_actor
 from backfuture.handler import lambda_entry_point
-from backfuture.models import (
-    AddConnectionRequest,
-    ConnectionResource,
-    ReplaceCredentialsRequest,
-    UpdateConnectionRequest,
-)
-from backfuture.service import ConnectionService
+from backfuture.lazy import LazyModule
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi import params
+
+    from backfuture import models
+    from backfuture.service import ConnectionService
+else:
+    # Read by the first request (Powertools resolves the annotations then), not at cold start.
+    params = LazyModule("aws_lambda_powertools.event_handler.openapi.params")
+    models = LazyModule("backfuture.models")
 
 app = make_app()
 
 
 @cache
 def service() -> ConnectionService:
+    from backfuture.service import ConnectionService
+
     return ConnectionService()
 
 
@@ -37,7 +42,7 @@ def service() -> ConnectionService:
     responses={201: {"description": "The new connection, status untested"}}
     | error_responses(401, 409, 413, 415, 422, 429, 503),
 )
-def add_connection(request: AddConnectionRequest) -> Response[ConnectionResource]:
+def add_connection(request: models.AddConnectionRequest) -> Response[models.ConnectionResource]:
     return Response(
         201,
         content_type="application/json",
@@ -57,8 +62,8 @@ def add_connection(request: AddConnectionRequest) -> Response[ConnectionResource
     | error_responses(401, 404, 409, 413, 415, 422, 503),
 )
 def replace_credentials(
-    id: Annotated[str, Path(pattern=CONNECTION_ID)], request: ReplaceCredentialsRequest
-) -> ConnectionResource:
+    id: Annotated[str, params.Path(pattern=CONNECTION_ID)], request: models.ReplaceCredentialsRequest
+) -> models.ConnectionResource:
     return service().replace_credentials(current_user(app), id, request, request_actor(app))
 
 
@@ -76,8 +81,8 @@ def replace_credentials(
     | error_responses(401, 404, 409, 413, 415, 422, 503),
 )
 def update_connection(
-    id: Annotated[str, Path(pattern=CONNECTION_ID)], request: UpdateConnectionRequest
-) -> ConnectionResource:
+    id: Annotated[str, params.Path(pattern=CONNECTION_ID)], request: models.UpdateConnectionRequest
+) -> models.ConnectionResource:
     return service().update(current_user(app), id, request, request_actor(app))
 
 
@@ -93,7 +98,7 @@ def update_connection(
     responses={204: {"description": "Deleted; its secret was destroyed", "content": {}}}
     | error_responses(401, 404, 503),
 )
-def delete_connection(id: Annotated[str, Path(pattern=CONNECTION_ID)]) -> Response[None]:
+def delete_connection(id: Annotated[str, params.Path(pattern=CONNECTION_ID)]) -> Response[None]:
     service().delete(current_user(app), id, request_actor(app))
     return Response(204)
 

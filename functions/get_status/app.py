@@ -3,30 +3,31 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated
-
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from typing import TYPE_CHECKING, Annotated
 
 from backfuture.api import CONNECTION_ID, current_user, error_responses, make_app
 from backfuture.config import settings
 from backfuture.exchanges import info, planned, supported_ids
 from backfuture.handler import lambda_entry_point
-from backfuture.models import (
-    ConnectionList,
-    ConnectionResource,
-    EgressIps,
-    EventPage,
-    ExchangeDescription,
-    ExchangeList,
-    StatusDocument,
-)
-from backfuture.service import ConnectionService
+from backfuture.lazy import LazyModule
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi import params
+
+    from backfuture import models
+    from backfuture.service import ConnectionService
+else:
+    # Read by the first request (Powertools resolves the annotations then), not at cold start.
+    params = LazyModule("aws_lambda_powertools.event_handler.openapi.params")
+    models = LazyModule("backfuture.models")
 
 app = make_app()
 
 
 @cache
 def service() -> ConnectionService:
+    from backfuture.service import ConnectionService
+
     return ConnectionService()
 
 
@@ -36,8 +37,8 @@ def service() -> ConnectionService:
     description="The caller's connections, newest first, with status, warnings and trading readiness.",
     responses={200: {"description": "The caller's connections, newest first"}} | error_responses(401, 503),
 )
-def list_connections() -> ConnectionList:
-    return ConnectionList(connections=service().list(current_user(app)))
+def list_connections() -> models.ConnectionList:
+    return models.ConnectionList(connections=service().list(current_user(app)))
 
 
 @app.get(
@@ -46,7 +47,7 @@ def list_connections() -> ConnectionList:
     description="One connection of the caller; another user's connection is 404.",
     responses={200: {"description": "The connection"}} | error_responses(401, 404, 503),
 )
-def get_connection(id: Annotated[str, Path(pattern=CONNECTION_ID)]) -> ConnectionResource:
+def get_connection(id: Annotated[str, params.Path(pattern=CONNECTION_ID)]) -> models.ConnectionResource:
     return service().get(current_user(app), id)
 
 
@@ -57,14 +58,8 @@ def get_connection(id: Annotated[str, Path(pattern=CONNECTION_ID)]) -> Connectio
     responses={200: {"description": "Its status document (untested: no checks yet)"}}
     | error_responses(401, 404, 503),
 )
-def get_connection_status(id: Annotated[str, Path(pattern=CONNECTION_ID)]) -> StatusDocument:
+def get_connection_status(id: Annotated[str, params.Path(pattern=CONNECTION_ID)]) -> models.StatusDocument:
     return service().status(current_user(app), id)
-
-
-_LIMIT = Query(ge=1, le=100, description="Events per page (1-100, default 50)")
-_CURSOR = Query(
-    min_length=1, max_length=128, description="The next value of the previous page, for the page after it"
-)
 
 
 @app.get(
@@ -79,10 +74,17 @@ _CURSOR = Query(
     | error_responses(401, 404, 422, 503),
 )
 def list_connection_events(
-    id: Annotated[str, Path(pattern=CONNECTION_ID)],
-    limit: Annotated[int, _LIMIT] = 50,
-    cursor: Annotated[str | None, _CURSOR] = None,
-) -> EventPage:
+    id: Annotated[str, params.Path(pattern=CONNECTION_ID)],
+    limit: Annotated[int, params.Query(ge=1, le=100, description="Events per page (1-100, default 50)")] = 50,
+    cursor: Annotated[
+        str | None,
+        params.Query(
+            min_length=1,
+            max_length=128,
+            description="The next value of the previous page, for the page after it",
+        ),
+    ] = None,
+) -> models.EventPage:
     return service().events(current_user(app), connection_id=id, limit=limit, cursor=cursor)
 
 
@@ -97,8 +99,16 @@ def list_connection_events(
     | error_responses(401, 422, 503),
 )
 def list_events(
-    limit: Annotated[int, _LIMIT] = 50, cursor: Annotated[str | None, _CURSOR] = None
-) -> EventPage:
+    limit: Annotated[int, params.Query(ge=1, le=100, description="Events per page (1-100, default 50)")] = 50,
+    cursor: Annotated[
+        str | None,
+        params.Query(
+            min_length=1,
+            max_length=128,
+            description="The next value of the previous page, for the page after it",
+        ),
+    ] = None,
+) -> models.EventPage:
     return service().events(current_user(app), limit=limit, cursor=cursor)
 
 
@@ -107,8 +117,8 @@ def list_events(
     summary="The platform's egress IPs",
     description="The fixed addresses every exchange call comes from; whitelist all of them on the key.",
 )
-def egress_ips() -> EgressIps:
-    return EgressIps(egress_ips=list(settings().egress_ips))
+def egress_ips() -> models.EgressIps:
+    return models.EgressIps(egress_ips=list(settings().egress_ips))
 
 
 @app.get(
@@ -116,11 +126,11 @@ def egress_ips() -> EgressIps:
     summary="Supported and planned exchanges",
     description="What each exchange needs (a passphrase?) and offers; planned ones: supported false.",
 )
-def exchanges() -> ExchangeList:
+def exchanges() -> models.ExchangeList:
     listed = [(info(id), True) for id in supported_ids()] + [(p, False) for p in planned().values()]
-    return ExchangeList(
+    return models.ExchangeList(
         exchanges=[
-            ExchangeDescription(
+            models.ExchangeDescription(
                 id=described.id,
                 name=described.name,
                 supported=supported,

@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated
-
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from typing import TYPE_CHECKING, Annotated
 
 from backfuture.api import CONNECTION_ID, current_user, error_responses, make_app, request_actor
 from backfuture.config import settings
 from backfuture.handler import lambda_entry_point
-from backfuture.models import StatusDocument
-from backfuture.service import ConnectionService
+from backfuture.lazy import LazyModule
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi import params
+
+    from backfuture import models
+    from backfuture.service import ConnectionService
+else:
+    # Read by the first request (Powertools resolves the annotations then), not at cold start.
+    params = LazyModule("aws_lambda_powertools.event_handler.openapi.params")
+    models = LazyModule("backfuture.models")
 
 app = make_app()
 
 
 @cache
 def service() -> ConnectionService:
+    from backfuture.service import ConnectionService
+
     return ConnectionService()
 
 
@@ -33,7 +42,7 @@ def service() -> ConnectionService:
     responses={200: {"description": "The status document, also when the test found a problem"}}
     | error_responses(401, 404, 409, 413, 415, 429, 503),
 )
-def test_connection(id: Annotated[str, Path(pattern=CONNECTION_ID)]) -> StatusDocument:
+def test_connection(id: Annotated[str, params.Path(pattern=CONNECTION_ID)]) -> models.StatusDocument:
     return service().test(current_user(app), id, list(settings().egress_ips), request_actor(app))
 
 

@@ -35,6 +35,11 @@ def test_cold_start_times_boto3_and_each_handler() -> None:
     for row in rows:
         assert row.median_wall_ms > 0 and row.median_cpu_ms > 0 and row.cpu_ratio > 0
     assert rows[0].passed is None and all(row.passed is not None for row in rows[1:])
+    # Each handler also served its first request (its status was checked), timed on its own.
+    assert not rows[0].first_cpu_ms
+    for row in rows[1:]:
+        assert row.first_request and len(row.first_cpu_ms) == 1 and row.median_first_cpu_ms > 0
+        assert row.median_cold_cpu_ms > row.median_cpu_ms
 
 
 def test_importtime_lines_are_parsed() -> None:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
@@ -36,7 +36,13 @@ _SUB = re.compile(r"^[A-Za-z0-9_\-:.@]{1,128}$")
 
 
 def make_app() -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=strict_json)
+    # Every route is validated, but the validation machinery (pydantic, the models, Powertools'
+    # OpenAPI middlewares) loads with the first request rather than at import: constructed with
+    # enable_validation=True the resolver would import it all at once. Powertools builds the
+    # middlewares on a route's first call when the resolver has not (Route._build_middleware_stack),
+    # and reads this flag for that and for the OpenAPI document (tests/unit/test_openapi.py).
+    app = APIGatewayHttpResolver(enable_validation=False, json_body_deserializer=strict_json)
+    app._enable_validation = True
     app.use(middlewares=[_tag_connection])
 
     @app.exception_handler(ApiError)
@@ -229,10 +235,15 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 CONNECTION_ID = r"^[0-9A-HJKMNP-TV-Z]{26}$"
 
 
-def error_responses(*statuses: int) -> dict[int, Any]:
-    """OpenAPI entries for a route's error answers, all in the contract's error body."""
-    from backfuture.models import ErrorBody
+ERROR_BODY_REF = {"$ref": "#/components/schemas/ErrorBody"}
 
+
+def error_responses(*statuses: int) -> dict[int, Any]:
+    """OpenAPI entries for a route's error answers, all in the contract's error body.
+
+    A reference rather than the ``ErrorBody`` model, which would load pydantic at import for a
+    schema that only the OpenAPI document uses; tools/openapi.py adds the ``ErrorBody`` schema.
+    """
     descriptions = {
         401: "No identity",
         404: "No such connection for this user",
@@ -244,6 +255,9 @@ def error_responses(*statuses: int) -> dict[int, Any]:
         503: "A dependency is briefly unavailable",
     }
     return {
-        status: {"description": descriptions[status], "content": {"application/json": {"model": ErrorBody}}}
+        status: {
+            "description": descriptions[status],
+            "content": {"application/json": {"schema": {**ERROR_BODY_REF}}},
+        }
         for status in statuses
     }

@@ -6,6 +6,7 @@ inside the call, so a caller sees a ClientError only once retrying has failed.
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from typing import Any
 
@@ -19,9 +20,21 @@ _CONFIG = Config(
 )
 
 
+# One session for every client: each new session loads botocore's endpoint and service data again,
+# which cost a cold invocation about 17 ms per client (docs/benchmarks.md). A session is not
+# thread-safe, so clients are made one at a time (the local stack serves requests from threads).
+_SESSION_LOCK = threading.Lock()
+
+
+@cache
+def _session() -> boto3.session.Session:
+    return boto3.session.Session()
+
+
 @cache
 def client(service: str) -> Any:
-    return boto3.session.Session().client(service, config=_CONFIG)
+    with _SESSION_LOCK:
+        return _session().client(service, config=_CONFIG)
 
 
 def error_code(error: Exception) -> str:
@@ -58,5 +71,6 @@ TRANSIENT_ERRORS = frozenset(
 
 
 def reset_clients() -> None:
-    """Forget cached clients (tests switch moto on and off)."""
+    """Forget cached clients and their session (tests switch moto on and off)."""
     client.cache_clear()
+    _session.cache_clear()

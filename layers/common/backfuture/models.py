@@ -94,7 +94,13 @@ Passphrase = Annotated[
 ]
 
 
-class _Request(BaseModel):
+class _Model(BaseModel):
+    # Validators and serializers are built when a model is first used, not when this module loads:
+    # each function then builds only the models its routes use (docs/benchmarks.md, cold start).
+    model_config = ConfigDict(defer_build=True)
+
+
+class _Request(_Model):
     # Unknown fields are refused rather than ignored: no mass assignment of status, owner or ids.
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
@@ -189,7 +195,7 @@ class UpdateConnectionRequest(_Request):
 # --------------------------------------------------------------------------------------------
 
 
-class Problem(BaseModel):
+class Problem(_Model):
     """An error or warning: a stable code, and a message and remedy in the request's language."""
 
     code: str = Field(description="Stable machine-readable code (never translated)")
@@ -262,7 +268,7 @@ _ONLINE_UNVERIFIED_EXAMPLE: dict[str, Any] = {
 }
 
 
-class StatusDocument(BaseModel):
+class StatusDocument(_Model):
     """The result of the connection's last test (status untested and no checks before any test)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [_STATUS_EXAMPLE, _ONLINE_UNVERIFIED_EXAMPLE]})
@@ -304,7 +310,7 @@ class StatusDocument(BaseModel):
     )
 
 
-class ConnectionResource(BaseModel):
+class ConnectionResource(_Model):
     """A connection to one exchange account through one API key (never its secret)."""
 
     model_config = ConfigDict(
@@ -357,19 +363,19 @@ class ConnectionResource(BaseModel):
     updated_at: datetime = Field(description="When it last changed (including test results)")
 
 
-class ConnectionList(BaseModel):
+class ConnectionList(_Model):
     """The caller's connections."""
 
     connections: list[ConnectionResource] = Field(description="Newest first")
 
 
-class EgressIps(BaseModel):
+class EgressIps(_Model):
     """The platform's fixed outgoing addresses."""
 
     egress_ips: list[str] = Field(description="Add all of them to the API key's IP whitelist")
 
 
-class ExchangeDescription(BaseModel):
+class ExchangeDescription(_Model):
     """An exchange the platform supports or plans to."""
 
     id: str = Field(description="The id used in requests")
@@ -379,13 +385,13 @@ class ExchangeDescription(BaseModel):
     markets: list[Market] = Field(description="Markets the platform trades there")
 
 
-class ExchangeList(BaseModel):
+class ExchangeList(_Model):
     """Supported exchanges, then the planned ones."""
 
     exchanges: list[ExchangeDescription] = Field(description="Supported first, then planned")
 
 
-class AuditEvent(BaseModel):
+class AuditEvent(_Model):
     """One entry of the audit trail. Never a secret, a full key or an exchange's answer."""
 
     model_config = ConfigDict(
@@ -424,7 +430,7 @@ class AuditEvent(BaseModel):
     )
 
 
-class EventPage(BaseModel):
+class EventPage(_Model):
     """A page of the audit trail, newest first."""
 
     events: list[AuditEvent] = Field(description="At most limit events, newest first")
@@ -433,7 +439,7 @@ class EventPage(BaseModel):
     )
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(_Model):
     """Every error answer of the service."""
 
     error: Problem = Field(description="The error")
