@@ -102,7 +102,8 @@ def _wallet(response: SimResponse) -> dict[str, SimResponse]:
 # fmt: off
 add = book.add
 add("Connected", "connected", "spot or futures",
-    "Read and write, spot and contract trading (unified account), no withdrawal; bound to the platform's IPs.")
+    "Read and write, spot and contract trading (unified account), no withdrawal; bound to the platform's "
+    "IPs.")
 add("InvalidKey", "invalid_key", "spot or futures",
     "A key Bybit does not know: 10003 with HTTP 401.", known=False)
 REGIONAL_KEYS.add(
@@ -257,7 +258,9 @@ def _recorded(answer: Callable[[Call], Any]) -> Callable[[Call], SimResponse]:
 ORDER = ("category", "symbol", "side", "orderType")
 ROUTES = {
     ("GET", "/v5/market/time"): clock(
-        lambda now: _envelope(0, "OK", {"timeSecond": str(now // 1000), "timeNano": str(now * 1_000_000)}, now)
+        lambda now: _envelope(
+            0, "OK", {"timeSecond": str(now // 1000), "timeNano": str(now * 1_000_000)}, now
+        )
     ),
     ("GET", "/v5/system/status"): public(_status),
     ("GET", "/v5/user/query-api"): private(_key_info, tag="key_info"),
@@ -268,11 +271,13 @@ ROUTES = {
         tag="order", forbidden=True, recorded=ORDER,
     ),
     ("POST", "/v5/order/pre-check"): private(
-        _recorded(lambda call: {"orderId": "", "preImrE4": 0, "preMmrE4": 0, "postImrE4": 30, "postMmrE4": 6}),
+        _recorded(lambda call: {"orderId": "", "preImrE4": 0, "preMmrE4": 0, "postImrE4": 30,
+                                "postMmrE4": 6}),
         tag="order", forbidden=True, recorded=ORDER,
     ),
     ("POST", "/v5/asset/withdraw/create"): private(
-        _recorded(lambda call: {"id": "10195"}), "Wallet:Withdraw", forbidden=True, recorded=("coin", "amount"),
+        _recorded(lambda call: {"id": "10195"}), "Wallet:Withdraw", forbidden=True,
+        recorded=("coin", "amount"),
     ),
     ("POST", "/v5/asset/transfer/inter-transfer"): private(
         _recorded(lambda call: {"transferId": "42c0cfb0-6bca-c242-bc76-4e6df6cbaaaa", "status": "SUCCESS"}),
@@ -327,7 +332,7 @@ class BybitVenue(RouteVenue):
         if not isinstance(key, BybitKey):
             raise Refused(error(10003, "API key is invalid.", status=401))
         timestamp = headers["x-bapi-timestamp"]
-        # Signed as sent; when the header is left out, the default window applies and nothing is signed for it.
+        # Signed as sent; without the header the default window applies and nothing is signed for it.
         raw_window = headers.get("x-bapi-recv-window", "")
         window = int(raw_window) if raw_window.isdigit() else DEFAULT_RECV_WINDOW_MS
         if not within(timestamp, now_ms, window):

@@ -132,7 +132,9 @@ def send(signed: Signed, path: str) -> httpx.Request:
 
 
 def test_the_wallet_query_is_sent_exactly_as_signed() -> None:
-    params = tuple((k, str(v)) for k, v in dict(call("futures_wallet").params).items())  # type: ignore[union-attr]
+    declared = call("futures_wallet").params
+    assert isinstance(declared, dict)
+    params = tuple((k, str(v)) for k, v in declared.items())
     signed = sign("/v5/account/wallet-balance", params, ts=1700000000000)
     sent = send(signed, "/v5/account/wallet-balance")
     assert sent.url.raw_path.decode() == "/v5/account/wallet-balance?accountType=UNIFIED&coin=USDT"
@@ -195,7 +197,9 @@ def classified(name: str, status: int, body: object, headers: dict[str, str] | N
     return classify(c, bybit.EXCHANGE.host(c.host), ExchangeResponse(status, headers or {}, body))
 
 
-def failure_of(name: str, status: int, body: object, headers: dict[str, str] | None = None) -> ExchangeFailure:
+def failure_of(
+    name: str, status: int, body: object, headers: dict[str, str] | None = None
+) -> ExchangeFailure:
     result = classified(name, status, body, headers)
     assert result.failure is not None, result
     return result.failure
@@ -336,9 +340,10 @@ DOCS_KEY_INFO: dict[str, Any] = {
     "id": "2208369", "note": "testnet", "apiKey": "XXXXXXXX", "readOnly": 1, "secret": "",
     "permissions": {
         "ContractTrade": ["Order", "Position"], "Spot": ["SpotTrade"],
-        "Wallet": ["AccountTransfer", "SubMemberTransfer"], "Options": [], "Derivatives": ["DerivativesTrade"],
-        "CopyTrading": [], "BlockTrade": [], "Exchange": ["ExchangeHistory"], "NFT": [], "Affiliate": [],
-        "Earn": ["Earn"], "FiatP2P": ["FiatP2POrder", "Advertising"], "FiatConvertBroker": ["FiatConvertBrokerOrder"],
+        "Wallet": ["AccountTransfer", "SubMemberTransfer"], "Options": [],
+        "Derivatives": ["DerivativesTrade"], "CopyTrading": [], "BlockTrade": [],
+        "Exchange": ["ExchangeHistory"], "NFT": [], "Affiliate": [], "Earn": ["Earn"],
+        "FiatP2P": ["FiatP2POrder", "Advertising"], "FiatConvertBroker": ["FiatConvertBrokerOrder"],
         "FiatGlobalPay": [], "FiatBitPay": ["FaitPayOrder"], "BitCard": ["BitCard"], "ByXPost": ["ByXPost"],
     },
     "ips": ["18.181.170.164", "13.212.45.47", "13.212.45.48"], "type": 1, "deadlineDay": -2,
@@ -384,7 +389,9 @@ def test_the_documented_example() -> None:
         (1, {}, False, False),  # read-only keys may also list nothing: same answer
     ],
 )
-def test_trade_rights_read_both_ways(readonly: int, groups: dict[str, list[str]], spot: bool, futures: bool) -> None:
+def test_trade_rights_read_both_ways(
+    readonly: int, groups: dict[str, list[str]], spot: bool, futures: bool
+) -> None:
     facts = key_info(with_permissions(readonly, **groups))
     assert (facts.spot_trade, facts.futures_trade) == (spot, futures)
 
@@ -438,10 +445,16 @@ def test_whitelist_not_reported() -> None:
 def test_expiry_forms() -> None:
     at = key_info({**DOCS_KEY_INFO, "expiredAt": "2026-12-01T08:00:00Z", "deadlineDay": 2}).expires_at
     assert at == datetime(2026, 12, 1, 8, tzinfo=UTC)
-    for data in ({"deadlineDay": 5}, {"expiredAt": "", "deadlineDay": 5}, {"expiredAt": "bad", "deadlineDay": 5}):
+    for data in (
+        {"deadlineDay": 5},
+        {"expiredAt": "", "deadlineDay": 5},
+        {"expiredAt": "bad", "deadlineDay": 5},
+    ):
         base = {k: v for k, v in DOCS_KEY_INFO.items() if k not in ("expiredAt", "deadlineDay")}
         found = key_info({**base, **data}).expires_at
-        assert found is not None and abs(found - (datetime.now(UTC) + timedelta(days=5))) < timedelta(minutes=1)
+        assert found is not None and abs(found - (datetime.now(UTC) + timedelta(days=5))) < timedelta(
+            minutes=1
+        )
     for data in ({"deadlineDay": -2, "expiredAt": "1970-01-01T00:00:00Z"}, {"deadlineDay": -1}, {}):
         base = {k: v for k, v in DOCS_KEY_INFO.items() if k not in ("expiredAt", "deadlineDay")}
         assert key_info({**base, **data}).expires_at is None
@@ -468,8 +481,8 @@ def test_key_info_not_shaped_as_documented_is_an_outage(broken: dict[str, Any]) 
 
 def test_server_time_reader() -> None:
     # docs/v5/market/time.mdx
-    body = {"retCode": 0, "retMsg": "OK", "result": {"timeSecond": "1688639403", "timeNano": "1688639403423213947"},
-            "retExtInfo": {}, "time": 1688639403423}  # fmt: skip
+    result = {"timeSecond": "1688639403", "timeNano": "1688639403423213947"}
+    body = {"retCode": 0, "retMsg": "OK", "result": result, "retExtInfo": {}, "time": 1688639403423}
     assert classified("server_time", 200, body).value == 1688639403423
     only_seconds = {"retCode": 0, "result": {"timeSecond": "1688639403"}}
     assert classified("server_time", 200, only_seconds).value == 1688639403000
@@ -506,8 +519,9 @@ def test_status_reader(entry: dict[str, Any], spot_open: bool, futures_open: boo
 
 def test_wallet_reader_unified_and_classic() -> None:
     # docs/v5/account/wallet-balance.mdx (abridged) and a classic CONTRACT answer quoted in ccxt#21320.
-    unified = {"retCode": 0, "retMsg": "OK", "result": {"list": [{"accountType": "UNIFIED", "totalEquity":
-               "3.31216591", "coin": [{"coin": "BTC", "equity": "0", "walletBalance": "0"}]}]}, "time": 1}  # fmt: skip
+    coins = [{"coin": "BTC", "equity": "0", "walletBalance": "0"}]
+    account = {"accountType": "UNIFIED", "totalEquity": "3.31216591", "coin": coins}
+    unified = {"retCode": 0, "retMsg": "OK", "result": {"list": [account]}, "time": 1}
     facts = classified("spot_wallet", 200, unified).value
     assert facts == Facts(balances=True, account={"account_type": "UNIFIED"})
     classic = {"retCode": "0", "retMsg": "OK", "result": {"list": [{"accountType": "CONTRACT", "coin": [
@@ -541,7 +555,9 @@ def markets_for(note: str) -> list[frozenset[Market]]:
     [(demo, markets) for demo in DEMO_KEYS for markets in markets_for(demo.markets)],
     ids=lambda v: v.api_key if isinstance(v, DemoKey) else "+".join(sorted(v)),
 )
-def test_every_demo_key_gives_its_outcome(run_probe: Prober, demo: DemoKey, markets: frozenset[Market]) -> None:
+def test_every_demo_key_gives_its_outcome(
+    run_probe: Prober, demo: DemoKey, markets: frozenset[Market]
+) -> None:
     report = run_probe(demo, markets)
     warnings = run_probe.warnings(report, markets)
     if demo.outcome == "connected":
@@ -585,7 +601,8 @@ def test_connected_key_reports_every_fact(run_probe: Prober) -> None:
     report = run_probe(key("Connected"), BOTH)
     assert report.failure is None
     assert report.checks == {
-        "credentials": OK, "read": OK, "balance_access": OK, "trade": OK, "futures": OK, "withdraw_disabled": OK,
+        "credentials": OK, "read": OK, "balance_access": OK,
+        "trade": OK, "futures": OK, "withdraw_disabled": OK,
     }  # fmt: skip
     assert report.permissions == {"read": True, "trade": True, "withdraw": False, "futures": True}
     assert report.ip_whitelist == PLATFORM_IPS
@@ -680,7 +697,9 @@ def test_sub_account(run_probe: Prober) -> None:
 
 
 @pytest.mark.parametrize("label", ["ClassicAccount", "ClassicAccount10028"])
-def test_classic_account_is_read_with_the_classic_account_types(run_probe: Prober, sim: Simulator, label: str) -> None:
+def test_classic_account_is_read_with_the_classic_account_types(
+    run_probe: Prober, sim: Simulator, label: str
+) -> None:
     report = run_probe(key(label), BOTH)
     assert report.failure is None
     assert report.account["account_mode"] == "classic"
@@ -696,7 +715,9 @@ def test_classic_account_is_read_with_the_classic_account_types(run_probe: Probe
 def test_no_classic_reading_for_a_unified_account(run_probe: Prober, sim: Simulator) -> None:
     report = run_probe(key("UnknownError"), SPOT)
     assert report.failure is not None and report.failure.exchange_code == "10001"
-    assert {r.query for r in sim.requests if r.path == "/v5/account/wallet-balance"} == {"accountType=UNIFIED"}
+    assert {r.query for r in sim.requests if r.path == "/v5/account/wallet-balance"} == {
+        "accountType=UNIFIED"
+    }
 
 
 @pytest.mark.parametrize(
@@ -749,7 +770,9 @@ def test_ongoing_spot_maintenance_closes_spot_only(run_probe: Prober, sim: Simul
     assert (report.failure.outcome, report.failure.check) == (Outcome.EXCHANGE_UNAVAILABLE, "futures")
 
 
-@pytest.mark.parametrize("fault", [Fault.HTTP_503, Fault.HTML_MAINTENANCE, Fault.MALFORMED_JSON, Fault.TRUNCATED_JSON])
+@pytest.mark.parametrize(
+    "fault", [Fault.HTTP_503, Fault.HTML_MAINTENANCE, Fault.MALFORMED_JSON, Fault.TRUNCATED_JSON]
+)
 def test_broken_answers_are_unavailable(run_probe: Prober, sim: Simulator, fault: Fault) -> None:
     sim.config.fault = fault
     report = run_probe(key("Connected"), BOTH)

@@ -58,8 +58,9 @@ FACTS: Final = (
          "[BY-DOCS] docs/v5/user/apikey-info.mdx", True),
     Fact("read-only keys", "readOnly 1 is authoritative: the docs' example lists trade permissions on a "
          "read-only key, so how permissions are filled for such keys is unknown", "[REF] §2.3", False),
-    Fact("futures right", "USDT perpetuals need ContractTrade:Order (classic) or Derivatives:DerivativesTrade "
-         "('Permission of Unified account'); which one a UTA needs is unknown, so either counts",
+    Fact("futures right", "USDT perpetuals need ContractTrade:Order (classic) or "
+         "Derivatives:DerivativesTrade ('Permission of Unified account'); which one a UTA needs is "
+         "unknown, so either counts",
          "[BY-DOCS] create-subuid-apikey.mdx; [REF] §2.3", False),
     Fact("withdraw right", "Wallet:Withdraw (master keys) withdraws; FiatP2P, FiatBitPay and BitCard pay "
          "other people (P2P release, Bybit Pay, card spending), so they are refused as withdrawal too "
@@ -215,8 +216,8 @@ _WITHDRAW_GROUPS: Final = frozenset({"FiatP2P", "FiatBitPay", "BitCard"})
 # Rights the platform never uses: transfers between the user's own accounts, other products.
 _UNNEEDED: Final = frozenset(
     {"Wallet:AccountTransfer", "Wallet:SubMemberTransfer", "Wallet:SubMemberTransferList",
-     "Options:OptionsTrade", "Exchange:ExchangeHistory", "Earn:Earn", "FiatConvertBroker:FiatConvertBrokerOrder",
-     "ByXPost:ByXPost"}
+     "Options:OptionsTrade", "Exchange:ExchangeHistory", "Earn:Earn",
+     "FiatConvertBroker:FiatConvertBrokerOrder", "ByXPost:ByXPost"}
 )  # fmt: skip
 # Groups whose names the docs do not list (Affiliate, BlockTrade; NFT and CopyTrading are deprecated and
 # always []): any entry there is unknown, so withdrawal cannot be ruled out.
@@ -265,7 +266,9 @@ def read_key_info(data: Any) -> Facts:
     if read_only not in (0, 1):
         raise ValueError("readOnly is 0 or 1")
     writable = read_only == 0  # FACTS: readOnly 1 wins over any trade permission listed
-    withdraw = "Wallet:Withdraw" in permissions or any(p.split(":")[0] in _WITHDRAW_GROUPS for p in permissions)
+    withdraw = "Wallet:Withdraw" in permissions or any(
+        p.split(":")[0] in _WITHDRAW_GROUPS for p in permissions
+    )
     account: dict[str, Any] = {}
     if isinstance(data.get("isMaster"), bool):
         account["is_master"] = data["isMaster"]
@@ -277,7 +280,8 @@ def read_key_info(data: Any) -> Facts:
     return Facts(
         withdraw=withdraw,
         spot_trade=writable and "Spot:SpotTrade" in permissions,
-        futures_trade=writable and bool({"ContractTrade:Order", "Derivatives:DerivativesTrade"} & permissions),
+        futures_trade=writable
+        and bool({"ContractTrade:Order", "Derivatives:DerivativesTrade"} & permissions),
         unneeded=bool(permissions & _UNNEEDED),
         unknown_permissions=tuple(sorted(permissions - KNOWN_PERMISSIONS)),
         ip_whitelist=_whitelist(data.get("ips")),
