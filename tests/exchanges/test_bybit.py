@@ -223,6 +223,7 @@ TABLE: dict[str, Outcome | str] = {
     "110124": Outcome.ACCOUNT_RESTRICTED,
     "3100197": Outcome.ACCOUNT_RESTRICTED,
     "10006": Outcome.RATE_LIMITED,
+    "10018": Outcome.RATE_LIMITED,
     "429": Outcome.RATE_LIMITED,
     "10000": Outcome.EXCHANGE_UNAVAILABLE,
     "10016": Outcome.EXCHANGE_UNAVAILABLE,

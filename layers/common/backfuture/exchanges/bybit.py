@@ -152,6 +152,7 @@ ERRORS: Final = Errors(
         "110124": Outcome.ACCOUNT_RESTRICTED,  # cooling-off period
         "3100197": Outcome.ACCOUNT_RESTRICTED,  # "Temporary banned due to the upgrade to UTA"
         "10006": Outcome.RATE_LIMITED,  # "Too many visits!" (per UID, per endpoint)
+        "10018": Outcome.RATE_LIMITED,  # "Exceeded the IP Rate Limit." (struck out in the docs today)
         "429": Outcome.RATE_LIMITED,  # "high server load. Please retry"
         "10000": Outcome.EXCHANGE_UNAVAILABLE,  # "Server Timeout"
         "10016": Outcome.EXCHANGE_UNAVAILABLE,  # "Server error." / "Service is restarting"
@@ -219,8 +220,9 @@ _UNNEEDED: Final = frozenset(
      "Options:OptionsTrade", "Exchange:ExchangeHistory", "Earn:Earn",
      "FiatConvertBroker:FiatConvertBrokerOrder", "ByXPost:ByXPost"}
 )  # fmt: skip
-# Groups whose names the docs do not list (Affiliate, BlockTrade; NFT and CopyTrading are deprecated and
-# always []): any entry there is unknown, so withdrawal cannot be ruled out.
+# Names outside KNOWN_PERMISSIONS (Affiliate and BlockTrade entries, which the docs do not name; groups
+# added later, like the example's FiatGlobalPay) are unknown: withdrawal cannot be ruled out then.
+# expiredAt "1970-01-01T00:00:00Z" is how IP-bound keys say "no expiry".
 NO_EXPIRY_BEFORE: Final = datetime(1971, 1, 1, tzinfo=UTC)
 
 
@@ -275,8 +277,9 @@ def read_key_info(data: Any) -> Facts:
     parent = data.get("parentUid")
     if isinstance(parent, str | int) and str(parent) not in ("", "0"):
         account["parent_uid"] = str(parent)[:64]
-    if data.get("uta") in (0, 1):
-        account["account_mode"] = "unified" if data["uta"] == 1 else "classic"
+    uta = data.get("uta")
+    if isinstance(uta, int) and not isinstance(uta, bool) and uta in (0, 1):
+        account["account_mode"] = "unified" if uta == 1 else "classic"
     return Facts(
         withdraw=withdraw,
         spot_trade=writable and "Spot:SpotTrade" in permissions,
