@@ -295,7 +295,9 @@ def venues() -> list[Venue]:
 class BybitVenue(RouteVenue):
     """api.bybit.com. ``maintenances`` are the entries /v5/system/status lists (tests add one)."""
 
-    not_found = SimResponse(404, "")
+    # error.mdx: 404 "Cannot find path", and 10017 "Route not found." (which of the two bodies an unknown
+    # path gets is UNCONFIRMED; the classic-account 404 above is the observed empty one).
+    not_found = SimResponse(404, _envelope(10017, "Route not found.", {}))
 
     def __init__(self) -> None:
         super().__init__("bybit-api", ROUTES, VENUE_KEYS)
