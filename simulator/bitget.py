@@ -80,7 +80,7 @@ add("invalidkey", "invalid_key", "spot or futures",
     "A key Bitget does not know (deleted or mistyped): 40037.", known=False)
 add("wrongsecret", "invalid_key", "spot or futures",
     "The secret pasted is not the key's secret: 40009 (sign signature error).",
-    pasted_secret="bf" + "0" * 58 + "dead")  # noqa: S106
+    pasted_secret="bf" + "0" * 58 + "dead")
 add("badpassphrase", "invalid_passphrase", "spot or futures",
     "The account's login password was pasted instead of the API passphrase: 40012.",
     pasted_passphrase="MyBitgetLogin#2024")  # noqa: S106
@@ -316,7 +316,12 @@ class BitgetVenue(RouteVenue):
 
     def authenticate(self, request: SimRequest, now_ms: int) -> tuple[VenueKey, dict[str, str]]:
         headers = request.headers
-        for name, code in (("key", "40001"), ("sign", "40002"), ("timestamp", "40003"), ("passphrase", "40011")):
+        for name, code in (
+            ("key", "40001"),
+            ("sign", "40002"),
+            ("timestamp", "40003"),
+            ("passphrase", "40011"),
+        ):
             if not headers.get(f"access-{name}"):
                 raise Refused(error(400, code, f"ACCESS_{name.upper()} cannot be empty"))
         timestamp = headers["access-timestamp"]

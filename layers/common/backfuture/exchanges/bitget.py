@@ -50,7 +50,7 @@ FACTS: Final = (
          "WEEX's cloned docs and a third-party integration note; [CCXT] codes", False),
     Fact("server time", "GET /api/v2/public/time answers data.serverTime (ms, a string)",
          "[BG-SIGN] Get-Server-Time; [CCXT] fetch_time", True),
-    Fact("one host", "https://api.bitget.com serves spot (/api/v2/spot) and futures (/api/v2/mix) with one key",
+    Fact("one host", "https://api.bitget.com serves spot (/api/v2/spot) and futures (/api/v2/mix), one key",
          "[BG-QS] 'REST Domain 1'", True),
     Fact("passphrase", "40012 'apikey/password is incorrect' answers a wrong passphrase; the same text may "
          "cover a wrong secret, so invalid_passphrase's remedy must name both", "[CCXT] exceptions comment",
@@ -78,7 +78,7 @@ FACTS: Final = (
          "(busy) and HTTP 5xx mean unavailable", "[CCXT] exceptions; reference 4.5", False),
     Fact("account states", "40013 user abnormal, 40016 phone/Google binding required, 40031 account "
          "cancelled, 50010 frozen", "[CCXT] exceptions", True),
-    Fact("error status", "errors come with a 4xx status and the JSON envelope (code read whatever the status)",
+    Fact("error status", "errors come with a 4xx status and the JSON envelope (code read whatever status)",
          "[BG-SDK] client.py raises on any non-2xx; ccxt#27037", False),
     Fact("IP rate limit", "6000 requests per IP per minute overall; HTTP 429 (or code 1001) above it",
          "[BG-QS] 'The overall rate limit is 6000/IP/Min'", True),
