@@ -358,12 +358,17 @@ def test_v3_documented_example() -> None:
         (["stor", "stow", "wtow"], False, True, False, True),  # own-account transfers: warned, not refused
         (["stor", "stow", "smow"], False, True, False, True),
         (["STOR", " stow "], False, True, False, False),  # case and spaces tolerated
+        # legacy names (FACTS "legacy authorities"): withdraw refused, transfer warned, else unknown
+        (["readonly", "trade", "withdraw"], True, True, True, False),
+        (["readonly", "trade", "transfer"], None, True, True, True),
+        (["readonly"], None, False, False, False),
     ],
 )
 def test_v2_authorities(
-    authorities: list[str], withdraw: bool, spot: bool, futures: bool, unneeded: bool
+    authorities: list[str], withdraw: bool | None, spot: bool, futures: bool, unneeded: bool
 ) -> None:
     facts = facts_of("key_info", {"userId": "1", "authorities": authorities, "ips": "1.2.3.4"})
+    assert facts.read is True
     assert (facts.withdraw, facts.spot_trade, facts.futures_trade, facts.unneeded) == (
         withdraw, spot, futures, unneeded
     )  # fmt: skip

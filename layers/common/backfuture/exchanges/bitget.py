@@ -58,8 +58,11 @@ FACTS: Final = (
     Fact("key info", "GET /api/v2/spot/account/info: authorities (wwow withdraw, stow spot trade, coow "
          "futures orders, wtow own-account transfer, ...), ips, parentId, userId; the docs' example still "
          "shows legacy values ['trade','readonly']", "[BG-INFO] and mirrors", True),
-    Fact("legacy authorities", "'trade' covers spot and futures trading, 'readonly' reading; they say "
-         "nothing of withdrawal, so withdrawal stays unknown for such a key", "[BG-INFO] example", False),
+    Fact("legacy authorities", "the classic key rights Read-Only, Trade (spot and futures), Transfer "
+         "(between the user's accounts) and Withdraw appear as 'readonly', 'trade', 'transfer', "
+         "'withdraw'; only the first two are shown, so a legacy list without 'withdraw' leaves "
+         "withdrawal unknown, not false",
+         "[BG-INFO] example; https://www.bitget.ng/api-doc/classic/quickStart/intro", False),
     Fact("ips", "ips is a comma-separated string; '' is no restriction; absent or null: not reported",
          "[BG-INFO] ('String', format of several or none not shown); [BG-UTA] comma-separated", False),
     Fact("master/sub", "parentId: absent, empty, 0 or the key's own uid read as a master account, anything "
@@ -164,11 +167,12 @@ AUTHORITIES: Final = frozenset(
     {"coor", "cpor", "stor", "smor", "ttor", "wtor", "taxr", "chor", "p2pr", "pllr",
      "coow", "cpow", "stow", "smow", "ttow", "wtow", "wwow", "chow", "p2p", "p2pw", "pllw", "taxw"}
 )  # fmt: skip
-LEGACY: Final = frozenset({"trade", "readonly"})
+LEGACY: Final = frozenset({"trade", "readonly", "transfer", "withdraw"})
 _READ: Final = frozenset({"stor", "stow", "coor", "cpor", "coow", "cpow", "readonly", "trade"})
 # Write rights the platform never uses: own-account transfers (wtow), margin, copy trading, loans,
 # sub-account management, P2P, tax. Not withdrawal, so warned about, not refused.
-_UNNEEDED: Final = frozenset({"wtow", "smow", "ttow", "pllw", "chow", "p2p", "p2pw", "taxw"})
+_UNNEEDED: Final = frozenset({"wtow", "smow", "ttow", "pllw", "chow", "p2p", "p2pw", "taxw", "transfer"})
+_WITHDRAW: Final = frozenset({"wwow", "withdraw"})
 
 UTA_PERMISSIONS: Final = frozenset(
     {"uta_mgt", "uta_trade", "withdraw", "copy_futures_position", "copy_futures_order"}
@@ -206,7 +210,7 @@ def read_key_info(data: Any) -> Facts:
     legacy_only = not (rights & AUTHORITIES)
     return Facts(
         # Legacy values tell nothing of withdrawal (FACTS 'legacy authorities'): unknown, not false.
-        withdraw=True if "wwow" in rights else (None if legacy_only else False),
+        withdraw=True if rights & _WITHDRAW else (None if legacy_only else False),
         read=True if rights & _READ else None,
         spot_trade="stow" in rights or "trade" in rights,
         futures_trade="coow" in rights or "trade" in rights,
