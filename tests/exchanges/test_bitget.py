@@ -358,6 +358,7 @@ def test_v3_documented_example() -> None:
         (["stor", "stow", "wtow"], False, True, False, True),  # own-account transfers: warned, not refused
         (["stor", "stow", "smow"], False, True, False, True),
         (["STOR", " stow "], False, True, False, False),  # case and spaces tolerated
+        ("stor,stow,wwow", True, True, False, False),  # a string, should it come as one
         # legacy names (FACTS "legacy authorities"): withdraw refused, transfer warned, else unknown
         (["readonly", "trade", "withdraw"], True, True, True, False),
         (["readonly", "trade", "transfer"], None, True, True, True),
@@ -365,7 +366,7 @@ def test_v3_documented_example() -> None:
     ],
 )
 def test_v2_authorities(
-    authorities: list[str], withdraw: bool | None, spot: bool, futures: bool, unneeded: bool
+    authorities: list[str] | str, withdraw: bool | None, spot: bool, futures: bool, unneeded: bool
 ) -> None:
     facts = facts_of("key_info", {"userId": "1", "authorities": authorities, "ips": "1.2.3.4"})
     assert facts.read is True

@@ -206,7 +206,9 @@ def _account(data: Any, uid_field: str, mode: str) -> dict[str, Any]:
 
 
 def read_key_info(data: Any) -> Facts:
-    rights = frozenset(str(a).strip().lower() for a in data["authorities"])
+    raw = data["authorities"]  # an array ([BG-INFO]); a comma-separated string read alike
+    rights = frozenset(a.strip().lower() for a in (raw.split(",") if isinstance(raw, str) else map(str, raw)))
+    rights -= {""}
     legacy_only = not (rights & AUTHORITIES)
     return Facts(
         # Legacy values tell nothing of withdrawal (FACTS 'legacy authorities'): unknown, not false.
