@@ -639,6 +639,7 @@ def test_unified_account_answers_through_v3(run_probe: Prober, sim: Simulator) -
     assert report.failure is None, report.failure
     assert report.checks == {
         "credentials": OK, "read": OK, "balance_access": OK, "trade": OK, "withdraw_disabled": OK,
+        "futures": OK,
     }  # fmt: skip
     assert report.permissions == {"read": True, "trade": True, "withdraw": False, "futures": True}
     assert report.account == {"account_mode": "unified", "is_master": True}
@@ -648,11 +649,6 @@ def test_unified_account_answers_through_v3(run_probe: Prober, sim: Simulator) -
     assert paths.count("/api/v3/account/assets") == 2  # once for each market's balance check
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine gap: probe._judge_futures counts the v2 futures read that 40085 refused although "
-    "its v3 fallback answered (judge() drops superseded calls from the failures only)",
-)
 def test_unified_account_futures_check_is_ok(run_probe: Prober) -> None:
     assert run_probe(key("uta"), BOTH).checks.get("futures") == OK
 

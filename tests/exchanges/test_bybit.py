@@ -279,7 +279,7 @@ RESET = "in 60 s"  # filled in when the test runs: X-Bapi-Limit-Reset-Timestamp 
     [
         (401, None, {}, Outcome.INVALID_KEY, None, None),  # 401 without a body: no valid key
         (401, "", {}, Outcome.INVALID_KEY, None, None),
-        (403, None, {}, Outcome.RATE_LIMITED, None, None),  # "403, access too frequent" (or a US IP)
+        (403, None, {}, Outcome.RATE_LIMITED, None, 600),  # "403, access too frequent": wait >= 10 min
         (429, None, {}, Outcome.RATE_LIMITED, None, None),  # system-level frequency protection
         (429, None, {"retry-after": "4"}, Outcome.RATE_LIMITED, None, 4),
         (200, by(10006), {"X-Bapi-Limit-Reset-Timestamp": RESET}, Outcome.RATE_LIMITED, "10006", 60),
@@ -706,9 +706,8 @@ def test_classic_account_is_read_with_the_classic_account_types(
     assert report.failure is None
     assert report.account["account_mode"] == "classic"
     assert report.checks["read"] is OK and report.checks["balance_access"] is OK
-    # The engine counts the refused UNIFIED futures read although its fallback passed: the futures
-    # check stays unset ("unknown" in the document) rather than ok. The key's futures right is known.
-    assert "futures" not in report.checks and report.permissions["futures"] is True
+    # The refused UNIFIED futures read is replaced by its classic fallback: the futures check is ok.
+    assert report.checks["futures"] is OK and report.permissions["futures"] is True
     queries = {r.query for r in sim.requests if r.path == "/v5/account/wallet-balance"}
     assert queries == {"accountType=UNIFIED", "accountType=UNIFIED&coin=USDT", "accountType=SPOT",
                        "accountType=CONTRACT&coin=USDT"}  # fmt: skip

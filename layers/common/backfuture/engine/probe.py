@@ -358,7 +358,10 @@ def judge(
             )
     # A fallback that ran on a call's failure, and succeeded, answers in that call's place: the
     # replaced call is left out of the judgement altogether.
-    superseded = {name for r in ran if r.ok for name in r.call.needs if r.call.when is not None}
+    failed = {r.call.name for r in ran if r.failure is not None}
+    superseded = {
+        name for r in ran if r.ok and r.call.when is not None for name in r.call.needs if name in failed
+    }
     ran = [r for r in ran if r.call.name not in superseded]
     failures = list(clock_failures)
     for r in ran:

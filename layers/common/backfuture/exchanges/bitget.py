@@ -31,6 +31,7 @@ from backfuture.engine.spec import (
     Facts,
     Host,
     Inputs,
+    RequestBudget,
     Role,
     Signed,
 )
@@ -284,4 +285,13 @@ EXCHANGE: Final = ExchangeSpec(
     sign=sign,
     credentials=CredentialRules(passphrase=True),
     facts=FACTS,
+    budget=RequestBudget(
+        window_s=60,
+        max_units=1200,
+        units_per_test=6,  # time, account info, spot assets, futures accounts (unified: v3 fallbacks)
+        unit="requests",
+        exchange_limit="6000 requests per minute per IP overall",
+        source="[BG-QS] 'The overall rate limit is 6000/IP/Min' (reference 4.5); a fifth of it",
+        confirmed=True,
+    ),
 )

@@ -20,6 +20,7 @@ from typing import Any, Final
 from urllib.parse import urlencode
 
 from backfuture.clock import now_ms
+from backfuture.engine.http import ExchangeResponse
 from backfuture.engine.spec import (
     DENIED,
     Call,
@@ -31,6 +32,7 @@ from backfuture.engine.spec import (
     Facts,
     Host,
     Inputs,
+    RequestBudget,
     Role,
     Signed,
 )
@@ -171,13 +173,19 @@ ERRORS: Final = Errors(
 )
 
 
-def retry_after_s(headers: Mapping[str, str]) -> int | None:
-    """Seconds until X-Bapi-Limit-Reset-Timestamp (epoch ms); at least 1 while limited."""
-    raw = next((v for k, v in headers.items() if k.lower() == "x-bapi-limit-reset-timestamp"), None)
+def retry_after_s(response: ExchangeResponse) -> int | None:
+    """Seconds until X-Bapi-Limit-Reset-Timestamp (epoch ms), at least 1 while limited; an HTTP 403 is
+    the IP limit, which Bybit lifts after 10 minutes at the earliest (rate-limit.mdx)."""
+    if response.status == 403:
+        return IP_BAN_S
+    raw = next((v for k, v in response.headers.items() if k.lower() == "x-bapi-limit-reset-timestamp"), None)
     try:
         return max(1, math.ceil((int(raw) - now_ms()) / 1000)) if raw is not None else None
     except ValueError:
         return None
+
+
+IP_BAN_S: Final = 600
 
 
 API: Final = Host(
@@ -380,4 +388,13 @@ EXCHANGE: Final = ExchangeSpec(
     calls=CALLS,
     sign=sign,
     facts=FACTS,
+    budget=RequestBudget(
+        window_s=5,
+        max_units=120,
+        units_per_test=6,  # time, system status, query-api, wallet balance (classic: two more)
+        unit="requests",
+        exchange_limit="600 requests per 5 s per IP (403 'access too frequent', wait >= 10 min)",
+        source="rate-limit.mdx (reference 2.5 and 2.6); a fifth of the IP limit",
+        confirmed=True,
+    ),
 )
