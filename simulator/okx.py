@@ -81,8 +81,8 @@ book = DemoBook(
 )
 # 50011 arrives with HTTP 429 (or 200); OKX documents no Retry-After or reset header, so none is sent
 # and the service falls back to its default wait.
-RATE_LIMITED = okx(429, "50011", "Rate limit reached. Please refer to API documentation and throttle requests "
-                   "accordingly.")  # fmt: skip
+RATE_LIMITED = okx(429, "50011", "Rate limit reached. Please refer to API documentation and throttle "
+                   "requests accordingly.")  # fmt: skip
 
 # fmt: off
 add = book.add
@@ -103,7 +103,8 @@ add("badpassphrase", "invalid_passphrase", "spot or futures",
     "The login password was pasted instead of the API passphrase: 50105.",
     pasted_passphrase="MyOkxLogin#2024")  # noqa: S106
 add("noread", "no_read_permission", "spot or futures",
-    "Trade without Read (UNCONFIRMED that OKX issues one): account calls answer 50120.", permissions=("trade",))
+    "Trade without Read (UNCONFIRMED that OKX issues one): account calls answer 50120.",
+    permissions=("trade",))
 add("readonly", "no_trade_permission", "spot",
     "Read only: perm lacks trade (also futures_not_enabled for futures).", permissions=("read_only",))
 add("spotmode", "futures_not_enabled", "futures",
@@ -128,7 +129,8 @@ add("riskcontrol", "account_restricted", "spot or futures",
     answers={"balance": okx(200, "50029", "Your account has triggered OKX risk control and is temporarily "
                                           "restricted from conducting transactions.")})
 add("ratelimited", "rate_limited", "spot or futures",
-    "Private calls answer HTTP 429 / 50011 (no Retry-After: OKX documents none).", answers={"*": RATE_LIMITED})
+    "Private calls answer HTTP 429 / 50011 (no Retry-After: OKX documents none).",
+    answers={"*": RATE_LIMITED})
 add("unavailable", "exchange_unavailable", "spot or futures",
     "Private calls answer HTTP 503 / 50001, as during a matching-engine upgrade.",
     answers={"*": okx(503, "50001", "Service temporarily unavailable. Please try again later.")})
@@ -167,8 +169,9 @@ def _config(call: Call) -> SimResponse:
     key: OkxKey = call.key
     data: dict[str, Any] = {
         "acctLv": key.acct_lv, "acctStpMode": "cancel_maker", "autoLoan": False, "ctIsoMode": "automatic",
-        "enableSpotBorrow": False, "greeksType": "PA", "feeType": "0", "type": "0" if key.uid == key.main_uid
-        else "1", "kycLv": "2", "label": "BackFuture demo", "level": "Lv1", "levelTmp": "", "liquidationGear": "-1",
+        "enableSpotBorrow": False, "greeksType": "PA", "feeType": "0",
+        "type": "0" if key.uid == key.main_uid else "1", "kycLv": "2", "label": "BackFuture demo",
+        "level": "Lv1", "levelTmp": "", "liquidationGear": "-1",
         "mainUid": key.main_uid, "mgnIsoMode": "automatic", "opAuth": "0", "perm": ",".join(key.permissions),
         "posMode": "net_mode", "roleType": "0", "spotBorrowAutoRepay": False, "spotOffsetType": "",
         "spotRoleType": "0", "spotTraderInsts": [], "stgyType": "0", "traderInsts": [], "uid": key.uid,
@@ -206,8 +209,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/api/v5/trade/batch-orders"): private(_accepted, "trade", "order", forbidden=True),
     ("POST", "/api/v5/account/set-leverage"): private(_accepted, "trade", forbidden=True),
     ("POST", "/api/v5/asset/transfer"): private(_accepted, "trade", forbidden=True, recorded=("ccy", "amt")),
-    ("POST", "/api/v5/asset/withdrawal"): private(_accepted, "withdraw", forbidden=True,
-                                                  recorded=("ccy", "amt")),  # fmt: skip
+    ("POST", "/api/v5/asset/withdrawal"): private(
+        _accepted, "withdraw", forbidden=True, recorded=("ccy", "amt")
+    ),
 }
 
 
@@ -254,7 +258,12 @@ class OkxVenue(RouteVenue):
 
     def authenticate(self, request: SimRequest, now_ms: int) -> tuple[VenueKey, dict[str, str]]:
         headers = request.headers
-        for name, code in (("key", "50103"), ("passphrase", "50104"), ("sign", "50106"), ("timestamp", "50107")):
+        for name, code in (
+            ("key", "50103"),
+            ("passphrase", "50104"),
+            ("sign", "50106"),
+            ("timestamp", "50107"),
+        ):
             if not headers.get(f"ok-access-{name}"):
                 raise Refused(okx(401, code, f'Request header "OK-ACCESS-{name.upper()}" cannot be empty.'))
         key = self.keys.get(headers["ok-access-key"])

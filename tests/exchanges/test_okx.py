@@ -79,8 +79,12 @@ def test_timestamp_is_iso_8601_utc_with_milliseconds() -> None:
 
 def test_docs_example_request_vector() -> None:
     # The docs' own example prehash: timestamp + 'GET' + '/api/v5/account/balance?ccy=BTC'.
-    assert okx.signature(DOC_SECRET, DOC_STAMP + "GET/api/v5/account/balance?ccy=BTC") == BALANCE_BTC_SIGNATURE
-    assert reference_sign(DOC_SECRET, DOC_MS, "GET", "/api/v5/account/balance?ccy=BTC") == BALANCE_BTC_SIGNATURE
+    assert (
+        okx.signature(DOC_SECRET, DOC_STAMP + "GET/api/v5/account/balance?ccy=BTC") == BALANCE_BTC_SIGNATURE
+    )
+    assert (
+        reference_sign(DOC_SECRET, DOC_MS, "GET", "/api/v5/account/balance?ccy=BTC") == BALANCE_BTC_SIGNATURE
+    )
 
 
 def test_docs_example_body_vector() -> None:
@@ -216,7 +220,9 @@ def classified(name: str, status: int, body: object, headers: dict[str, str] | N
     return classify(c, okx.EXCHANGE.host(c.host), ExchangeResponse(status, headers or {}, body))
 
 
-def failure_of(name: str, status: int, body: object, headers: dict[str, str] | None = None) -> ExchangeFailure:
+def failure_of(
+    name: str, status: int, body: object, headers: dict[str, str] | None = None
+) -> ExchangeFailure:
     result = classified(name, status, body, headers)
     assert result.failure is not None, result
     return result.failure
@@ -278,7 +284,13 @@ def test_rate_limit_keeps_a_retry_after_if_ever_sent() -> None:
 
 @pytest.mark.parametrize(
     ("status", "body"),
-    [(503, None), (200, None), (502, ok_body("50000")), (200, ["not", "an", "envelope"]), (200, {"data": []})],
+    [
+        (503, None),
+        (200, None),
+        (502, ok_body("50000")),
+        (200, ["not", "an", "envelope"]),
+        (200, {"data": []}),
+    ],
 )
 def test_broken_or_foreign_answers_are_unavailable(status: int, body: object) -> None:
     assert failure_of("balance", status, body).outcome is Outcome.EXCHANGE_UNAVAILABLE
@@ -299,7 +311,11 @@ def test_permission_codes_mean_the_calls_own_right(name: str, denied: Outcome, c
 
 
 def test_failure_never_keeps_the_exchange_message() -> None:
-    body = {"code": "50110", "msg": "Your IP 9.9.9.9 is not included in your API key's IP whitelist.", "data": []}
+    body = {
+        "code": "50110",
+        "msg": "Your IP 9.9.9.9 is not included in your API key's IP whitelist.",
+        "data": [],
+    }
     failure = failure_of("balance", 401, body)
     assert "9.9.9.9" not in str(failure)
     assert all("9.9.9.9" not in str(value) for value in vars(failure).values())
@@ -349,10 +365,11 @@ def test_status_events(events: list[dict[str, str]], open_: bool) -> None:
 DOC_CONFIG = {
     "acctLv": "2", "acctStpMode": "cancel_maker", "autoLoan": False, "ctIsoMode": "automatic",
     "enableSpotBorrow": False, "greeksType": "PA", "feeType": "0", "ip": "", "type": "0", "kycLv": "3",
-    "label": "v5 test", "level": "Lv1", "levelTmp": "", "liquidationGear": "-1", "mainUid": "44705892343619584",
-    "mgnIsoMode": "automatic", "opAuth": "1", "perm": "read_only,withdraw,trade", "posMode": "long_short_mode",
-    "roleType": "0", "spotBorrowAutoRepay": False, "spotOffsetType": "", "spotRoleType": "0",
-    "spotTraderInsts": [], "stgyType": "0", "traderInsts": [], "uid": "44705892343619584", "settleCcy": "USDC",
+    "label": "v5 test", "level": "Lv1", "levelTmp": "", "liquidationGear": "-1",
+    "mainUid": "44705892343619584", "mgnIsoMode": "automatic", "opAuth": "1",
+    "perm": "read_only,withdraw,trade", "posMode": "long_short_mode", "roleType": "0",
+    "spotBorrowAutoRepay": False, "spotOffsetType": "", "spotRoleType": "0", "spotTraderInsts": [],
+    "stgyType": "0", "traderInsts": [], "uid": "44705892343619584", "settleCcy": "USDC",
     "settleCcyList": ["USD", "USDC", "USDG"],
 }  # fmt: skip
 
@@ -402,7 +419,9 @@ def test_key_info_rights(perm: str, read: bool, trade: bool, withdraw: bool) -> 
         (None, "read_only", False, None),
     ],
 )
-def test_account_mode_decides_futures(level: str | None, perm: str, futures: bool | None, mode: str | None) -> None:
+def test_account_mode_decides_futures(
+    level: str | None, perm: str, futures: bool | None, mode: str | None
+) -> None:
     facts = key_info(acctLv=level, perm=perm, ip="203.0.113.10")
     assert facts.futures_trade is futures
     assert facts.account.get("account_mode") == mode
@@ -492,7 +511,9 @@ def venue(sim: Simulator) -> OkxVenue:
     [(demo, markets) for demo in DEMO_KEYS for markets in markets_for(demo.markets)],
     ids=lambda v: v.api_key if isinstance(v, DemoKey) else "+".join(sorted(v)),
 )
-def test_every_demo_key_gives_its_outcome(run_probe: Prober, demo: DemoKey, markets: frozenset[Market]) -> None:
+def test_every_demo_key_gives_its_outcome(
+    run_probe: Prober, demo: DemoKey, markets: frozenset[Market]
+) -> None:
     report = run_probe(demo, markets)
     if demo.outcome == "connected":
         assert report.failure is None, report.failure

@@ -39,47 +39,95 @@ from backfuture.exchanges import Credentials, ExchangeInfo, Market
 
 # fmt: off
 FACTS: Final = (
-    Fact("base URL", "REST https://openapi.okx.com for spot and derivatives (older docs, python-okx and ccxt use "
-         "www.okx.com); US/AU keys use us.okx.com, EEA keys eea.okx.com", "[OKX-REF] 3.1; [OKX-DOCS] #status "
-         "request example (domain https://openapi.okx.com, 2026-07-14 copy)", True),
-    Fact("signing", "OK-ACCESS-SIGN = base64 HMAC-SHA256(secret, ISO-8601 ms UTC timestamp + METHOD + "
-         "requestPath[?query] + body); passphrase sent in plain text in OK-ACCESS-PASSPHRASE; no official vector",
-         "[OKX-DOCS] #overview-rest-authentication; [OKX-SDK] utils.py; [OKX-REF] 3.2", True),
-    Fact("live only", "x-simulated-trading: 1 selects demo trading; it is never sent, so a demo key answers 50101",
-         "[OKX-REF] 3.1, 3.5", True),
-    Fact("time window", "OK-ACCESS-TIMESTAMP more than 30 s from server time: 50102 (no recvWindow)",
-         "[OKX-REF] 3.2", True),
-    Fact("server time", "GET /api/v5/public/time answers data[0].ts (ms, a string)", "[OKX-REF] 3.1", True),
-    Fact("maintenance", "GET /api/v5/system/status lists scheduled/ongoing/pre_open events with serviceType and "
-         "env; rate limit 1 request per 5 s", "[OKX-DOCS] #status", True),
-    Fact("key info", "GET /api/v5/account/config (Read): perm (read_only,trade,withdraw), ip ('' = none), uid, "
-         "mainUid (sub-account when different), acctLv (1 spot mode, 2 futures, 3 multi-currency, 4 portfolio)",
-         "[OKX-REF] 3.3 doc example", True),
-    Fact("read_only listed", "whether perm always lists read_only: the call itself needs Read, so an answer proves "
-         "it either way", "[OKX-REF] 3.3", False),
-    Fact("ip field absent", "the docs say ip is '' without a whitelist; an absent field is read as 'not reported'",
-         "[OKX-REF] 3.3", False),
-    Fact("whitelist", "up to 20 entries, IPv4/IPv6 and network segments (CIDR)", "[OKX-DOCS] #overview API key "
-         "security", True),
-    Fact("spot mode", "acctLv 1 (spot mode) cannot trade SWAP (51010), so futures are impossible whatever perm says",
-         "[OKX-REF] 3.3 (third-party incident report)", False),
-    Fact("trade right", "one Trade right covers spot and derivatives orders, funding transfers between the user's "
-         "own accounts and settings; it cannot be granted without transfers, so transfers are not reported as an "
-         "unneeded right", "[OKX-DOCS] #overview API key permissions; [OKX-REF] 3.6", True),
-    Fact("expiry", "no expiry field; keys without an IP whitelist and with trade or withdraw expire after 14 days "
-         "of inactivity (signed calls count as use)", "[OKX-DOCS] #overview API key security", True),
-    Fact("trade proof", "no spot order test; order-precheck works only in acctLv 3/4: trade is read from perm",
-         "[OKX-REF] 3.4", True),
-    Fact("regional keys", "a key of another OKX site (EEA, US, TR) answers 50119 'API key doesn't exist' here",
-         "[OKX-REF] 3.1, 3.5; freqtrade#10967; ccxt#25403", True),
-    Fact("error codes", "code is a string, also in HTTP 401/4xx bodies; 5011x are checked before permissions",
-         "[OKX-DOCS] #error-code-rest-api-public; [OKX-REF] 3.5", True),
-    Fact("rate limit answer", "50011 comes with HTTP 200 or 429; no Retry-After or reset header is documented",
-         "[OKX-REF] 3.5", False),
-    Fact("permission codes", "a key lacking a right answers 50120 or 50030", "[OKX-REF] 3.5", False),
-    Fact("IP rate limit", "no global per-IP figure: public REST is limited per IP per endpoint (public/time 10 "
-         "requests / 2 s, system/status 1 / 5 s); private REST per User ID (account/config 5 / 2 s, "
-         "account/balance 10 / 2 s)", "[OKX-DOCS] #overview-rate-limits, #status; [OKX-REF] 3.6", True),
+    Fact("base URL",
+         "REST https://openapi.okx.com for spot and derivatives (older docs, python-okx and ccxt use "
+         "www.okx.com); US/AU keys use us.okx.com, EEA keys eea.okx.com",
+         "[OKX-REF] 3.1; [OKX-DOCS] #status request example (domain https://openapi.okx.com, "
+         "2026-07-14 copy)",
+         True),
+    Fact("signing",
+         "OK-ACCESS-SIGN = base64 HMAC-SHA256(secret, ISO-8601 ms UTC timestamp + METHOD + "
+         "requestPath[?query] + body); passphrase sent in plain text in OK-ACCESS-PASSPHRASE; no "
+         "official vector",
+         "[OKX-DOCS] #overview-rest-authentication; [OKX-SDK] utils.py; [OKX-REF] 3.2",
+         True),
+    Fact("live only",
+         "x-simulated-trading: 1 selects demo trading; it is never sent, so a demo key answers 50101",
+         "[OKX-REF] 3.1, 3.5",
+         True),
+    Fact("time window",
+         "OK-ACCESS-TIMESTAMP more than 30 s from server time: 50102 (no recvWindow)",
+         "[OKX-REF] 3.2",
+         True),
+    Fact("server time",
+         "GET /api/v5/public/time answers data[0].ts (ms, a string)",
+         "[OKX-REF] 3.1",
+         True),
+    Fact("maintenance",
+         "GET /api/v5/system/status lists scheduled/ongoing/pre_open events with serviceType and env; "
+         "rate limit 1 request per 5 s",
+         "[OKX-DOCS] #status",
+         True),
+    Fact("key info",
+         "GET /api/v5/account/config (Read): perm (read_only,trade,withdraw), ip ('' = none), uid, "
+         "mainUid (sub-account when different), acctLv (1 spot mode, 2 futures, 3 multi-currency, 4 "
+         "portfolio)",
+         "[OKX-REF] 3.3 doc example",
+         True),
+    Fact("read_only listed",
+         "whether perm always lists read_only: the call itself needs Read, so an answer proves it "
+         "either way",
+         "[OKX-REF] 3.3",
+         False),
+    Fact("ip field absent",
+         "the docs say ip is '' without a whitelist; an absent field is read as 'not reported'",
+         "[OKX-REF] 3.3",
+         False),
+    Fact("whitelist",
+         "up to 20 entries, IPv4/IPv6 and network segments (CIDR)",
+         "[OKX-DOCS] #overview API key security",
+         True),
+    Fact("spot mode",
+         "acctLv 1 (spot mode) cannot trade SWAP (51010), so futures are impossible whatever perm says",
+         "[OKX-REF] 3.3 (third-party incident report)",
+         False),
+    Fact("trade right",
+         "one Trade right covers spot and derivatives orders, funding transfers between the user's own"
+         " accounts and settings; it cannot be granted without transfers, so transfers are not "
+         "reported as an unneeded right",
+         "[OKX-DOCS] #overview API key permissions; [OKX-REF] 3.6",
+         True),
+    Fact("expiry",
+         "no expiry field; keys without an IP whitelist and with trade or withdraw expire after 14 "
+         "days of inactivity (signed calls count as use)",
+         "[OKX-DOCS] #overview API key security",
+         True),
+    Fact("trade proof",
+         "no spot order test; order-precheck works only in acctLv 3/4: trade is read from perm",
+         "[OKX-REF] 3.4",
+         True),
+    Fact("regional keys",
+         "a key of another OKX site (EEA, US, TR) answers 50119 'API key doesn't exist' here",
+         "[OKX-REF] 3.1, 3.5; freqtrade#10967; ccxt#25403",
+         True),
+    Fact("error codes",
+         "code is a string, also in HTTP 401/4xx bodies; 5011x are checked before permissions",
+         "[OKX-DOCS] #error-code-rest-api-public; [OKX-REF] 3.5",
+         True),
+    Fact("rate limit answer",
+         "50011 comes with HTTP 200 or 429; no Retry-After or reset header is documented",
+         "[OKX-REF] 3.5",
+         False),
+    Fact("permission codes",
+         "a key lacking a right answers 50120 or 50030",
+         "[OKX-REF] 3.5",
+         False),
+    Fact("IP rate limit",
+         "no global per-IP figure: public REST is limited per IP per endpoint (public/time 10 requests"
+         " / 2 s, system/status 1 / 5 s); private REST per User ID (account/config 5 / 2 s, "
+         "account/balance 10 / 2 s)",
+         "[OKX-DOCS] #overview-rate-limits, #status; [OKX-REF] 3.6",
+         True),
 )
 # fmt: on
 
@@ -155,7 +203,9 @@ ERRORS: Final = Errors(
     }
 )
 
-API: Final = Host("api", "OKX_BASE_URL", "https://openapi.okx.com", Envelope(ok_codes=frozenset({"0"})), ERRORS)
+API: Final = Host(
+    "api", "OKX_BASE_URL", "https://openapi.okx.com", Envelope(ok_codes=frozenset({"0"})), ERRORS
+)
 
 # --------------------------------------------------------------------------------------------
 # Reading the answers
@@ -248,14 +298,15 @@ MARKETS_FUTURES: Final = frozenset({Market.FUTURES})
 CALLS: Final = (
     Call("time", Role.SERVER_TIME, "GET", "api", "/api/v5/public/time", signed=False, read=read_time),
     # 1 request per 5 s per IP: one answer per container serves every test for half a minute.
-    Call("status", Role.STATUS, "GET", "api", "/api/v5/system/status", signed=False, read=read_status, cache_s=30),
+    Call("status", Role.STATUS, "GET", "api", "/api/v5/system/status", signed=False, read=read_status,
+         cache_s=30),
     Call("key_info", Role.KEY_INFO, "GET", "api", "/api/v5/account/config", read=read_key_info),
     # One trading account holds spot assets and the USDT margin of swaps: the whole account for spot,
     # its USDT for futures.
     Call("balance", Role.SPOT_READ, "GET", "api", "/api/v5/account/balance", markets=MARKETS_SPOT,
          read=read_balance),
-    Call("futures_balance", Role.FUTURES_READ, "GET", "api", "/api/v5/account/balance", markets=MARKETS_FUTURES,
-         params={"ccy": "USDT"}, read=read_balance),
+    Call("futures_balance", Role.FUTURES_READ, "GET", "api", "/api/v5/account/balance",
+         markets=MARKETS_FUTURES, params={"ccy": "USDT"}, read=read_balance),
 )
 # fmt: on
 
