@@ -76,7 +76,7 @@ book = DemoBook(
     "okx",
     OkxKey,
     secret=lambda _, n: f"0CC5DE0000000000000000000{n:07d}",  # 32 upper-case hex characters, like OKX's
-    api_key=lambda label: f"0cc5demo-{label}",
+    api_key=lambda label: f"okx-demo-key-{label}",  # at least 16 characters, as the add route demands
     passphrase="BackFuture-demo-1",  # noqa: S106 - a public demo value
 )
 # 50011 arrives with HTTP 429 (or 200); OKX documents no Retry-After or reset header, so none is sent

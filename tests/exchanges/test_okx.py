@@ -485,7 +485,7 @@ def test_key_info_not_shaped_as_documented_is_unavailable(data: object) -> None:
 
 
 def key(label: str) -> DemoKey:
-    matches = [k for k in DEMO_KEYS if k.api_key == f"0cc5demo-{label}"]
+    matches = [k for k in DEMO_KEYS if k.api_key == f"okx-demo-key-{label}"]
     assert len(matches) == 1, label
     return matches[0]
 
