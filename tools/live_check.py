@@ -33,10 +33,10 @@ from backfuture.engine.spec import ExchangeSpec
 from backfuture.exchanges import Credentials, Market, exchange, supported_ids
 
 # Values kept in a shape: exchange codes, permission names and flags. Anything else is replaced by
-# its type, so no secret, balance, address or id ever reaches the file.
+# its type, so no secret, balance, address, id or user text (a key's label or note) reaches the file.
 KEPT_FIELDS = frozenset(
     {
-        "code", "retCode", "success", "status", "label", "err-code", "err_code", "sCode",
+        "code", "retCode", "success", "status", "err-code", "err_code", "sCode",
         "permissions", "permission", "perm", "authorities", "permType", "apiAllowed", "accountType",
         "readOnly", "acctLv", "type", "state", "portfolio_type",
     }

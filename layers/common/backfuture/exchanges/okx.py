@@ -31,6 +31,7 @@ from backfuture.engine.spec import (
     Fact,
     Facts,
     Host,
+    RequestBudget,
     Role,
     Signed,
 )
@@ -317,4 +318,15 @@ EXCHANGE: Final = ExchangeSpec(
     sign=sign,
     credentials=CredentialRules(passphrase=True),
     facts=FACTS,
+    budget=RequestBudget(
+        window_s=2,
+        max_units=2,
+        # The only IP-limited calls of a test are the public time (10 per 2 s) and status (1 per 5 s,
+        # cached 30 s per container); private calls are limited per user, not per IP.
+        units_per_test=1,
+        unit="public/time requests",
+        exchange_limit="GET /api/v5/public/time 10 requests per 2 s per IP; private calls per user ID",
+        source="OKX docs #public-data-rest-api-get-system-time (reference 3.6); a fifth of it",
+        confirmed=True,
+    ),
 )
