@@ -114,6 +114,9 @@ add("UniversalTransfer", "connected", "spot or futures",
 add("ReadOnly", "no_trade_permission", "spot",
     "Reading only: the spot order test answers -2015 while apiRestrictions passes, so the missing right "
     "is trading.", permissions=(READ,))
+add("NoRead", "no_read_permission", "spot or futures",
+    "apiRestrictions reports enableReading false and the balances answer -2015 (Binance keeps reading on "
+    "for every key today; the answer is read anyway).", permissions=(SPOT_TRADE, FUTURES))
 add("SpotOnly", "futures_not_enabled", "futures (or spot and futures)",
     "enableFutures false: fapi answers -2015 while apiRestrictions passes (connects fine for spot).",
     permissions=(READ, SPOT_TRADE))

@@ -553,6 +553,17 @@ def test_read_only_key_minus_2015_is_the_trade_right(run_probe: Prober) -> None:
     assert report.permissions == {"read": True, "trade": False, "withdraw": False, "futures": False}
 
 
+@pytest.mark.parametrize("markets", [SPOT, FUTURES])
+def test_key_without_reading(run_probe: Prober, markets: frozenset[Market]) -> None:
+    report = run_probe(key("NoRead"), markets)
+    assert report.failure is not None
+    assert (report.failure.outcome, report.failure.check) == (Outcome.NO_READ_PERMISSION, "read")
+    assert report.checks["read"] == FAILED and report.permissions["read"] is False
+    if markets == SPOT:  # /api/v3/account refused it (-2015 judged as the read right)
+        assert report.checks["balance_access"] == FAILED
+        assert report.failure.exchange_code == "-2015"
+
+
 def test_spot_only_key_on_futures(run_probe: Prober) -> None:
     assert run_probe(key("SpotOnly"), SPOT).failure is None
     report = run_probe(key("SpotOnly"), BOTH)
