@@ -319,6 +319,18 @@ def test_minus_2015_is_the_calls_right_once_another_signed_call_passed(
     assert report.checks["credentials"] == OK
 
 
+def test_futures_balance_readable_without_enable_futures_still_fails_futures() -> None:
+    # UNCONFIRMED whether fapi balances answer a key without enableFutures: read both ways.
+    info = classified("key_info", 200, dict(DOC_KEY_INFO, enableSpotAndMarginTrading=True))
+    balance = classified("futures_balance", 200, [{"asset": "USDT", "balance": "0"}])
+    order = classified("futures_order_test", 401, bn(-2015))
+    for results in ([info, balance, order], [info, balance]):
+        report = judge(results, FUTURES, [])
+        assert report.failure is not None
+        assert (report.failure.outcome, report.failure.check) == (Outcome.FUTURES_NOT_ENABLED, "futures")
+        assert report.checks["futures"] == FAILED
+
+
 def test_minus_2015_everywhere_is_an_invalid_key() -> None:
     results = [classified(n, 401, bn(-2015)) for n in ("key_info", "account", "spot_order_test")]
     report = judge(results, SPOT, [])

@@ -80,7 +80,7 @@ FACTS: Final = (
     Fact("futures read with enableFutures false", "whether fapi balances answer -2015 or data: either way "
          "the key reports enableFutures false, so futures_not_enabled", "reference §1.3 UNCONFIRMED", False),
     Fact("IP rate limit", "6000 request weight per minute per IP on api.binance.com (2400 on fapi); limits "
-         "are per IP, not per key; 429 then 418 with Retry-After (s). The whole test costs about 33 weight",
+         "are per IP, not per key; 429 then 418 with Retry-After (s). A full test costs about 30 weight",
          "[BN-REST] IP Limits; GET /api/v3/exchangeInfo rateLimits", False),
 )
 # fmt: on
