@@ -50,9 +50,12 @@ DOC_SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
 DOC_TS = 1_499_827_319_559
 DOC_ORDER = (("symbol", "LTCBTC"), ("side", "BUY"), ("type", "LIMIT"), ("timeInForce", "GTC"),
              ("quantity", "1"), ("price", "0.1"))  # fmt: skip
-DOC_PAYLOAD = "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559"
+DOC_PAYLOAD = (
+    "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1"
+    "&recvWindow=5000&timestamp=1499827319559"
+)
 DOC_SIGNATURE = "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71"
-# The non-ASCII example: symbol "１２３４５６" (full-width digits), percent-encoded before signing.
+# The non-ASCII example: a symbol of the six full-width digits 1-6, percent-encoded before signing.
 DOC_UNICODE_SYMBOL = "\uff11\uff12\uff13\uff14\uff15\uff16"
 DOC_UNICODE_PAYLOAD = (
     "symbol=%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%95%EF%BC%96&side=BUY&type=LIMIT&timeInForce=GTC"
@@ -103,9 +106,8 @@ def test_a_get_without_parameters_signs_recv_window_and_timestamp() -> None:
     draft = Draft("spot", "GET", SPOT_BASE, "/sapi/v1/account/apiRestrictions", (), None)
     signed = binance.sign(draft, Credentials(DOC_KEY, DOC_SECRET), DOC_TS)
     query = "recvWindow=5000&timestamp=1499827319559"
-    assert signed.url == (
-        f"{SPOT_BASE}/sapi/v1/account/apiRestrictions?{query}&signature={binance.signature(DOC_SECRET, query)}"
-    )
+    expected = binance.signature(DOC_SECRET, query)
+    assert signed.url == f"{SPOT_BASE}/sapi/v1/account/apiRestrictions?{query}&signature={expected}"
 
 
 def test_signed_request_repr_shows_no_key_material() -> None:
@@ -191,7 +193,8 @@ def failure_of(
     [
         (401, bn(-2015), {}, Outcome.INVALID_KEY, C, "-2015", None),  # ambiguous: judged with the others
         (401, bn(-1002), {}, Outcome.INVALID_KEY, C, "-1002", None),
-        (401, {"msg": "You are not authorized to execute this request."}, {}, Outcome.INVALID_KEY, C, None, None),
+        (401, {"msg": "You are not authorized to execute this request."}, {}, Outcome.INVALID_KEY, C, None,
+         None),
         (400, bn(-2014), {}, Outcome.INVALID_KEY, C, "-2014", None),
         (401, bn(-2008), {}, Outcome.INVALID_KEY, C, "-2008", None),
         (400, bn(-1022), {}, Outcome.INVALID_KEY, C, "-1022", None),
@@ -206,7 +209,8 @@ def failure_of(
         (400, bn(-1007), {}, Outcome.EXCHANGE_UNAVAILABLE, R, "-1007", None),
         (400, bn(-1008), {}, Outcome.EXCHANGE_UNAVAILABLE, R, "-1008", None),
         (400, bn(-1016), {}, Outcome.EXCHANGE_UNAVAILABLE, R, "-1016", None),
-        (503, bn(1, "System is under maintenance."), {"retry-after": "60"}, Outcome.EXCHANGE_UNAVAILABLE, R, "1", 60),
+        (503, bn(1, "System is under maintenance."), {"retry-after": "60"}, Outcome.EXCHANGE_UNAVAILABLE, R,
+         "1", 60),
         (200, bn(1, "System is under maintenance."), {}, Outcome.EXCHANGE_UNAVAILABLE, R, "1", None),
         (400, bn(-3022), {}, Outcome.ACCOUNT_RESTRICTED, R, "-3022", None),
         (502, None, {}, Outcome.EXCHANGE_UNAVAILABLE, R, None, None),
