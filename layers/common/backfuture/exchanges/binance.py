@@ -59,8 +59,9 @@ FACTS: Final = (
          "Binance announcement 2021-07-08; binance-connector-go fixture", False),
     Fact("master/sub", "not reported by apiRestrictions", "[BN-SDK]; reference §1.3", True),
     Fact("-2015", "one code for an unknown key, a caller IP outside the whitelist and a missing right "
-         "(HTTP 401): an IP problem cannot be told from a bad key",
-         "[BN-ERR]; ccxt#18459; crypto_vba#65", True),
+         "(HTTP 401): an IP problem cannot be told from a bad key; a key made on binance.us, the testnet or "
+         "demo mode is unknown here and answers the same", "[BN-ERR]; ccxt#18459; crypto_vba#65; "
+         "Binance.Net#579", True),
     Fact("order tests", "POST /api/v3/order/test and POST /fapi/v1/order/test validate an order without "
          "sending it to the matching engine; their filter rejections (-1013, -4xxx) come after the key's "
          "permission check (-2015), so they prove the trade right", "[BN-REST] Test new order; [BN-FUT] "
