@@ -21,8 +21,10 @@ ROOT = Path(__file__).resolve().parents[2]
 SUPPORTED = supported_ids()
 
 # The outcomes every exchange can produce whatever its tables say: the engine's own.
+# (ip_not_allowed only where the exchange's table has a code for it: some answer a foreign IP with
+# the code of a bad key, and invalid_key's remedy says so.)
 ALWAYS = {"connected", Outcome.INVALID_KEY, Outcome.RATE_LIMITED, Outcome.EXCHANGE_UNAVAILABLE,
-          Outcome.EXCHANGE_ERROR, Outcome.WITHDRAWAL_ENABLED, Outcome.IP_NOT_ALLOWED}  # fmt: skip
+          Outcome.EXCHANGE_ERROR, Outcome.WITHDRAWAL_ENABLED}  # fmt: skip
 _DENIAL = {
     Role.KEY_INFO: Outcome.NO_READ_PERMISSION,
     Role.SPOT_READ: Outcome.NO_READ_PERMISSION,

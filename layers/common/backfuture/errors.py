@@ -164,10 +164,11 @@ OUTCOMES: dict[Outcome, Explanation] = {
     Outcome.INVALID_KEY: Explanation(
         "The exchange does not accept this API key and secret: they were copied incorrectly, the key was "
         "deleted or has expired, or it was made on another site of the exchange (a regional site, a "
-        "testnet or demo trading).",
-        "Copy the API key and secret again, or create a new key on the exchange's main site. Only keys the "
-        "exchange generates for you (HMAC) are supported, not keys made from your own RSA or Ed25519 key "
-        "pair.",
+        "testnet or demo trading). Some exchanges answer the same way when the key's IP whitelist lacks "
+        "the platform's IP addresses.",
+        "Copy the API key and secret again, or create a new key on the exchange's main site, and check that "
+        "its IP whitelist includes {ips}. Only keys the exchange generates for you (HMAC) are supported, "
+        "not keys made from your own RSA or Ed25519 key pair.",
     ),
     # Names no exchange, and the remedy names the secret too: where the passphrase is sent as an HMAC
     # made with the secret (KuCoin V2 keys), a wrong secret is reported as a wrong passphrase

@@ -85,9 +85,10 @@ OUTCOMES: dict[Outcome, Explanation] = {
     Outcome.INVALID_KEY: Explanation(
         "A tőzsde nem fogadja el ezt az API-kulcsot és titkos kulcsot: elképzelhető, hogy hibásan "
         "másolta ki őket, a kulcsot törölték vagy lejárt, esetleg a tőzsde egy másik oldalán (regionális "
-        "oldalon, tesztkörnyezetben vagy demó kereskedésben) hozta létre.",
+        "oldalon, tesztkörnyezetben vagy demó kereskedésben) hozta létre. Egyes tőzsdék ugyanígy "
+        "válaszolnak akkor is, ha a kulcs IP-fehérlistáján nem szerepelnek a platform IP-címei.",
         "Másolja ki újra az API-kulcsot és a titkos kulcsot, vagy hozzon létre új kulcsot a tőzsde fő "
-        "oldalán. "
+        "oldalán, és ellenőrizze, hogy az IP-fehérlistáján szerepel-e: {ips}. "
         "Csak a tőzsde által generált (HMAC) kulcsokat támogatjuk, a saját RSA- vagy Ed25519-kulcspárból "
         "készült kulcsokat nem.",
     ),

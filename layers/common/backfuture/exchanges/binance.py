@@ -32,6 +32,7 @@ from backfuture.engine.spec import (
     Fact,
     Facts,
     Host,
+    RequestBudget,
     Role,
     Signed,
 )
@@ -309,4 +310,17 @@ EXCHANGE: Final = ExchangeSpec(
     calls=CALLS,
     sign=sign,
     facts=FACTS,
+    budget=RequestBudget(
+        window_s=60,
+        max_units=1200,
+        # time 1 + apiRestrictions 1 + account 20 + order/test 1 + system status 1 (spot pool); fapi
+        # time 1 + balance 5 + order/test 1 (futures pool): counted together, conservatively
+        units_per_test=31,
+        unit="request weight",
+        exchange_limit="request weight per IP per minute (X-MBX-USED-WEIGHT-1M); 6000 spot, 2400 futures "
+        "(UNCONFIRMED figures)",
+        source="exchanges-next.md 1.6: 'The limits on the API are based on the IPs, not the API keys'; "
+        "1200 is half the smaller (futures) figure",
+        confirmed=False,
+    ),
 )
