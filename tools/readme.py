@@ -8,11 +8,25 @@ from pathlib import Path
 from simulator.demo_keys import markdown_table
 
 README = Path(__file__).parents[1] / "README.md"
-_BLOCK = re.compile(r"(<!-- demo-keys:start[^>]*-->\n).*?(<!-- demo-keys:end -->)", re.DOTALL)
+_DEMO_KEYS = re.compile(r"(<!-- demo-keys:start[^>]*-->\n).*?(<!-- demo-keys:end -->)", re.DOTALL)
+_EXCHANGES = re.compile(r"(<!-- exchanges:start[^>]*-->\n).*?(<!-- exchanges:end -->)", re.DOTALL)
+
+
+def exchanges_line() -> str:
+    """Which exchanges are supported and which planned, from the registry."""
+    from backfuture.exchanges import info, planned, supported_ids
+
+    supported = ", ".join(f"**{info(i).name}**" for i in supported_ids())
+    upcoming = ", ".join(p.name for p in planned().values())
+    line = f"Supported today: {supported}, each for spot and USDT-margined futures where its API takes them."
+    if upcoming:
+        line += f" Planned: {upcoming} (see [docs/adding-an-exchange.md](docs/adding-an-exchange.md))."
+    return line + "\n"
 
 
 def rendered(text: str) -> str:
-    return _BLOCK.sub(lambda m: m.group(1) + markdown_table() + m.group(2), text)
+    text = _EXCHANGES.sub(lambda m: m.group(1) + exchanges_line() + m.group(2), text)
+    return _DEMO_KEYS.sub(lambda m: m.group(1) + markdown_table() + m.group(2), text)
 
 
 if __name__ == "__main__":
