@@ -19,7 +19,9 @@ The verdict (status, remedy, warnings) is ``backfuture.connection_test``'s.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Final
@@ -243,8 +245,6 @@ class _ClockFailed(Exception):
 
 
 def _json(body: object) -> str:
-    import json
-
     # Compact, in the given key order: the exact text that is signed is the text that is sent.
     return json.dumps(body, separators=(",", ":"))
 
@@ -456,8 +456,8 @@ def judge(
 def _judge_futures(
     report: ProbeReport,
     facts: Facts,
-    of_role: Any,
-    failed_with: Any,
+    of_role: Callable[[Role], list[Result]],
+    failed_with: Callable[..., list[Result]],
     found: list[ExchangeFailure],
 ) -> None:
     closed = any(r.ok and r.value is False for r in of_role(Role.FUTURES_API))
