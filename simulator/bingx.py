@@ -1,4 +1,4 @@
-"""BingX venue: ``bingx-api`` (open-api.bingx.com: spot and perpetual swap on one host), and BingX's demo keys.
+"""BingX venue: ``bingx-api`` (open-api.bingx.com: spot and perpetual swaps on one host) and its demo keys.
 
 Sources: ../shared/reference/exchanges-next.md Part B §3, read against the official docs bundle
 (BingX-API/docs-v3 @d84f954: SignAuth, Query API KEY Permissions, Test Order, Common Business Error
@@ -38,6 +38,10 @@ from simulator.kit import (
 )
 
 DEFAULT_RECV_WINDOW_MS = 5000
+MISMATCH = (
+    "Null timestamp or timestamp mismatch, try to run our sample code from the link "
+    "https://github.com/BingX-API/BingX-Standard-Contract-doc"
+)
 UNBLOCK_MS = 3000  # how far ahead the rate-limited keys' "unblocked after" time lies
 UNBLOCK_PLACEHOLDER = "{unblock}"
 # Permission numbers as apiPermissions lists them (kept as strings: the kit matches route rights).
@@ -170,9 +174,10 @@ def _swap_balance(call: Call) -> SimResponse:
 
 def _order(call: Call) -> SimResponse:
     p = call.params
-    return ok(call, {"order": {"symbol": p.get("symbol"), "orderId": 1735950529123455000, "side": p.get("side"),
-                               "positionSide": p.get("positionSide", "LONG"), "type": p.get("type"),
-                               "clientOrderId": "", "workingType": "MARK_PRICE"}})  # fmt: skip
+    order = {"symbol": p.get("symbol"), "orderId": 1735950529123455000, "side": p.get("side"),
+             "positionSide": p.get("positionSide", "LONG"), "type": p.get("type"), "clientOrderId": "",
+             "workingType": "MARK_PRICE"}  # fmt: skip
+    return ok(call, {"order": order})
 
 
 def _recorded(data: Any) -> Callable[[Call], SimResponse]:
@@ -221,8 +226,11 @@ class BingXVenue(RouteVenue):
         return response
 
     def ip_refused(self, client_ip: str) -> SimResponse:
-        return error(100419, "IP does not match IP whitelist , please go to https://bingx.com/en/account/api/ "
-                     "to verify the ip you have set")  # fmt: skip
+        return error(
+            100419,
+            "IP does not match IP whitelist , please go to https://bingx.com/en/account/api/ to verify the "
+            "ip you have set",
+        )
 
     def permission_denied(self, permission: str) -> SimResponse:
         return error(100004, "Permission denied as the API key was created without permission")
@@ -237,8 +245,7 @@ class BingXVenue(RouteVenue):
         window = int(raw_window) if raw_window.isdigit() else DEFAULT_RECV_WINDOW_MS
         stamp = params.get("timestamp", "")
         if not stamp.isdigit() or abs(now_ms - int(stamp)) > window:
-            raise Refused(error(100421, "Null timestamp or timestamp mismatch, try to run our sample code from "
-                                "the link https://github.com/BingX-API/BingX-Standard-Contract-doc"))  # fmt: skip
+            raise Refused(error(100421, MISMATCH))
         expected = hmac.new(key.secret.encode(), signed.encode(), hashlib.sha256).hexdigest()
         if not sep or not hmac.compare_digest(expected, sig):
             raise Refused(error(100001, "Signature verification failed"))

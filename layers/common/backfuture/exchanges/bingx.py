@@ -126,7 +126,9 @@ def signature(secret: str, param_string: str) -> str:
 def sign(draft: Draft, credentials: Credentials, timestamp_ms: int) -> Signed:
     """Every parameter in the query (POST included, as the official sample sends them), then
     recvWindow and timestamp; the signature is appended last."""
-    query = encode_query([*draft.params, ("recvWindow", str(RECV_WINDOW_MS)), ("timestamp", str(timestamp_ms))])
+    query = encode_query(
+        [*draft.params, ("recvWindow", str(RECV_WINDOW_MS)), ("timestamp", str(timestamp_ms))]
+    )
     url = f"{draft.base_url}{draft.path}?{query}&signature={signature(credentials.api_secret, query)}"
     return Signed(url, {"X-BX-APIKEY": credentials.api_key})
 
@@ -187,7 +189,9 @@ def retry_after_s(response: ExchangeResponse) -> int | None:
     found = _EPOCH_MS.search(message) if isinstance(message, str) else None
     raw = found.group(1) if found else None
     if raw is None:
-        raw = next((v for k, v in response.headers.items() if k.lower() == "x-ratelimit-requests-expire"), None)
+        raw = next(
+            (v for k, v in response.headers.items() if k.lower() == "x-ratelimit-requests-expire"), None
+        )
         if raw is None or not raw.strip().isdigit():
             return None
         if int(raw) < 10**12:
@@ -217,7 +221,9 @@ def _numbers(raw: Any) -> frozenset[int]:
         raise TypeError("permissions is a list")
     found: set[int] = set()
     for item in raw:
-        if isinstance(item, bool) or not (isinstance(item, int) or (isinstance(item, str) and item.isdigit())):
+        if isinstance(item, bool) or not (
+            isinstance(item, int) or (isinstance(item, str) and item.isdigit())
+        ):
             raise TypeError("a permission is a number")
         found.add(int(item))
     return frozenset(found)
@@ -261,7 +267,7 @@ def read_spot_balance(data: Any) -> Facts:
 
 def read_swap_balance(data: Any) -> Facts:
     """v3 answers a list of assets; the v2 shape {"balance": {...}} is read too."""
-    if isinstance(data, list) or isinstance(data, dict) and isinstance(data.get("balance"), dict):
+    if isinstance(data, list) or (isinstance(data, dict) and isinstance(data.get("balance"), dict)):
         return Facts(balances=True)
     raise TypeError("swap balances are a list")
 
