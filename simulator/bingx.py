@@ -82,6 +82,7 @@ def _limited(msg: str) -> SimResponse:
 
 
 BALANCES = "balance"
+ONE_WAY = "In the One-way mode, the 'PositionSide' field can only be set to BOTH."  # ccxt#22237
 
 # fmt: off
 add = book.add
@@ -139,6 +140,10 @@ add("UnknownError", "exchange_error", "spot or futures",
 add("InsufficientMargin", "connected", "futures",
     "The swap order test answers 101204 (Insufficient margin): the key may trade perpetuals.",
     answers={"order_test": error(101204, "Insufficient margin")})
+add("OneWayMode", "connected", "futures",
+    "A one-way-mode account: the swap order test (positionSide LONG) answers 109400, a rejection of the "
+    "order itself: the key may trade perpetuals.",
+    answers={"order_test": error(109400, ONE_WAY)})
 add("UnknownRight", "connected", "spot or futures",
     "Lists a permission the platform does not know (6): warning withdraw_unverifiable.",
     permissions=(*TRADE, "6"))

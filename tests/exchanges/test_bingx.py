@@ -265,7 +265,7 @@ def test_permission_denied_means_the_calls_own_right(name: str, denied: Outcome,
     assert (failure.outcome, failure.check) == (denied, check)
 
 
-@pytest.mark.parametrize("code", ["101204", "101209", "101211", "101460", "80014", "100400"])
+@pytest.mark.parametrize("code", ["101204", "101209", "101211", "101460", "109400", "80014", "100400"])
 def test_order_rejections_prove_the_right_only_on_the_order_test(code: str) -> None:
     assert classified("swap_order_test", 200, bx(int(code))).value is True
     assert failure_of("spot_balance", 200, bx(int(code))).outcome is Outcome.EXCHANGE_ERROR
@@ -539,8 +539,9 @@ def test_spot_only_key_on_futures_sends_no_order_test(run_probe: Prober, sim: Si
     assert not any(r.path.endswith("/order/test") for r in sim.requests)
 
 
-def test_order_rejection_still_proves_the_futures_right(run_probe: Prober) -> None:
-    report = run_probe(key("InsufficientMargin"), FUTURES)
+@pytest.mark.parametrize("label", ["InsufficientMargin", "OneWayMode"])
+def test_order_rejection_still_proves_the_futures_right(run_probe: Prober, label: str) -> None:
+    report = run_probe(key(label), FUTURES)
     assert report.failure is None and report.checks["futures"] is OK
 
 

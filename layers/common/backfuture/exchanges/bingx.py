@@ -76,9 +76,11 @@ FACTS: Final = (
          "[REF] §3.3", False),
     Fact("order test", "POST /openApi/swap/v2/trade/order/test: 'the actual order will not be placed', "
          "funds not deducted; its rejections of the order itself (101204 margin, 101209 position cap, "
-         "101211 price range, 101460 liquidation price, 80014/100400 parameters such as a one-way "
-         "position mode) are read as passing the permission check, which apiPermissions' right 3 decides",
-         "[BX-DOCS] pqER/TrnZ; [JKORF] BingXErrors.cs; [REF] §3.4", False),
+         "101211 price range, 101460 liquidation price, 109400 'In the One-way mode, the PositionSide field "
+         "can only be set to BOTH' (our LONG on a one-way account), 80014/100400 parameters) are read as "
+         "passing the permission check, which apiPermissions' right 3 decides",
+         "[BX-DOCS] pqER/TrnZ, swap trade error table (109400); [JKORF] BingXErrors.cs; ccxt#22237 (109400 "
+         "live, HTTP 200); [REF] §3.4", False),
     Fact("spot trade proof", "no spot order-test endpoint: permission 1 decides", "[REF] §3.4", True),
     Fact("80014", "'Invalid parameter' in the docs' table, but answered 'timestamp is invalid' for a stale "
          "timestamp: with a message naming the timestamp it is clock skew, otherwise a parameter error",
@@ -175,7 +177,7 @@ ERRORS: Final = Errors(
 
 # The order itself rejected (FACTS: order test): the call runs only for keys listing right 3.
 ORDER_TEST_ERRORS: Final = Errors(
-    exact=dict.fromkeys(("101204", "101209", "101211", "101460", "80014", "100400"), PROVES_RIGHT)
+    exact=dict.fromkeys(("101204", "101209", "101211", "101460", "109400", "80014", "100400"), PROVES_RIGHT)
 )
 
 _EPOCH_MS: Final = re.compile(r"(?:after|time:)\s*(\d{13})")
