@@ -75,8 +75,8 @@ RATE_LIMITED = error("TOO_MANY_REQUESTS", "Request Rate limit Exceeded", 429,
                         "X-Gate-RateLimit-Reset-Timestamp": RESET_PLACEHOLDER})  # fmt: skip
 
 
-def _spot(response: SimResponse) -> dict[str, SimResponse]:
-    return {"spot_accounts": response}
+def _balances(response: SimResponse) -> dict[str, SimResponse]:
+    return {"spot_accounts": response, "futures_accounts": response}
 
 
 def add(label: str, outcome: str, markets: str, description: str, **venue: Any) -> GateKey:
@@ -117,7 +117,7 @@ add("SpotOnlyKey", "futures_not_enabled", "futures (or spot and futures)",
 add("NoFuturesAccount", "futures_not_enabled", "futures (or spot and futures)",
     "Futures scope read-write but no futures account opened: USER_NOT_FOUND.", futures_opened=False)
 add("NoReadRight", "no_read_permission", "spot",
-    "Futures scope only: the spot accounts answer FORBIDDEN.", perms=(("futures", RW),))
+    "Futures scope read-only, no spot scope: the spot accounts answer FORBIDDEN.", perms=(("futures", RO),))
 add("ExpiresSoon", "connected", "spot or futures",
     "No IP bound, created 87 days ago: warnings key_expires_soon and ip_restriction_missing.",
     whitelist=Whitelist.NONE, created_days_ago=87)
@@ -134,9 +134,9 @@ add("ClockSkew", "clock_skew", "spot or futures",
     "Signed calls keep answering REQUEST_EXPIRED even after the service re-syncs.",
     answers={"*": error("REQUEST_EXPIRED", "gap between request Timestamp and server time exceeds 60",
                         401)})
-add("UnknownError", "exchange_error", "spot",
-    "The spot accounts answer INVALID_PARAM_VALUE; the label is kept for support.",
-    answers=_spot(error("INVALID_PARAM_VALUE", "Invalid parameter value")))
+add("UnknownError", "exchange_error", "spot or futures",
+    "The balance reads answer INVALID_PARAM_VALUE; the label is kept for support.",
+    answers=_balances(error("INVALID_PARAM_VALUE", "Invalid parameter value")))
 add("ArrayShape", "connected", "spot or futures",
     "main_keys answers an array holding this one key (the shape a third-party SDK types): read alike.",
     main_keys_shape="array")
@@ -191,8 +191,9 @@ def _main_keys(call: Call) -> SimResponse:
 
 def _detail(call: Call) -> SimResponse:
     key: GateKey = call.key
-    return ok({"user_id": 10002 if key.sub_account else 10001, "ip_whitelist": key.allowed_ips() or [],
-               "currency_pairs": [], "key": {"mode": key.mode}, "tier": 2, "copy_trading_role": 0})  # fmt: skip
+    user_id = 10002 if key.sub_account else 10001
+    return ok({"user_id": user_id, "ip_whitelist": key.allowed_ips() or [], "currency_pairs": [],
+               "key": {"mode": key.mode}, "tier": 2, "copy_trading_role": 0})  # fmt: skip
 
 
 def _spot_accounts(call: Call) -> SimResponse:
@@ -203,8 +204,9 @@ def _spot_accounts(call: Call) -> SimResponse:
 def _futures_account(call: Call) -> SimResponse:
     key: GateKey = call.key
     if not key.futures_opened:
-        return SimResponse(400, {"label": "USER_NOT_FOUND",
-                                 "detail": "please transfer funds first to create futures account"})  # fmt: skip
+        # ccxt#13249: the label with "detail" rather than "message"
+        detail = "please transfer funds first to create futures account"
+        return SimResponse(400, {"label": "USER_NOT_FOUND", "detail": detail})
     return ok({"total": "300.5", "unrealised_pnl": "0", "position_margin": "0", "order_margin": "0",
                "available": "300.5", "point": "0", "currency": "USDT", "in_dual_mode": False,
                "enable_credit": False, "position_initial_margin": "0", "maintenance_margin": "0",
@@ -265,7 +267,11 @@ class GateVenue(RouteVenue):
 
     def authenticate(self, request: SimRequest, now_ms: int) -> tuple[VenueKey, dict[str, str]]:
         headers = request.headers
-        api_key, stamp, signature = headers.get("key", ""), headers.get("timestamp", ""), headers.get("sign", "")
+        api_key, stamp, signature = (
+            headers.get("key", ""),
+            headers.get("timestamp", ""),
+            headers.get("sign", ""),
+        )
         if not api_key or not stamp or not signature:
             raise Refused(error("MISSING_REQUIRED_HEADER", "Missing required authentication header", 401))
         key = self.keys.get(api_key)

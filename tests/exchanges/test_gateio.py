@@ -71,9 +71,12 @@ DOC_QUERY = (("contract", "BTC_USD"), ("status", "finished"), ("limit", "50"))
 TS = 1541993715
 
 
-def sdk_gen_sign(secret: str, method: str, url: str, query_string: str | None, body: str | None, t: int) -> str:
-    """gen_sign: m = sha512(); m.update(body.encode('utf-8')) if body is not None; s = '%s\\n%s\\n%s\\n%s\\n%s'
-    % (method, url, query_string or "", m.hexdigest(), t); hmac.new(secret, s, sha512).hexdigest()."""
+def sdk_gen_sign(
+    secret: str, method: str, url: str, query_string: str | None, body: str | None, t: int
+) -> str:
+    """gen_sign: m = sha512(); m.update(body.encode('utf-8')) if body is not None;
+    s = '%s\\n%s\\n%s\\n%s\\n%s' % (method, url, query_string or "", m.hexdigest(), t);
+    hmac.new(secret, s, sha512).hexdigest()."""
     m = hashlib.sha512()
     if body is not None:
         m.update(body.encode("utf-8"))
@@ -82,7 +85,7 @@ def sdk_gen_sign(secret: str, method: str, url: str, query_string: str | None, b
 
 
 def sign(path: str, params: tuple[tuple[str, str], ...] = (), body: str | None = None, ts_ms: int = TS * 1000,
-         secret: str = "secret") -> Signed:  # fmt: skip
+         secret: str = "secret") -> Signed:  # noqa: S107  # fmt: skip
     draft = Draft("api", "POST" if body is not None else "GET", BASE, path, params, body)
     return gateio.sign(draft, Credentials("key", secret), ts_ms)
 
@@ -93,8 +96,13 @@ def test_empty_body_hash_is_the_documented_one() -> None:
 
 
 def test_docs_get_string_and_signature() -> None:
-    message = gateio.prehash("GET", "/api/v4/futures/orders", "contract=BTC_USD&status=finished&limit=50", None, TS)
-    assert message == f"GET\n/api/v4/futures/orders\ncontract=BTC_USD&status=finished&limit=50\n{EMPTY_SHA512}\n{TS}"
+    message = gateio.prehash(
+        "GET", "/api/v4/futures/orders", "contract=BTC_USD&status=finished&limit=50", None, TS
+    )
+    assert (
+        message
+        == f"GET\n/api/v4/futures/orders\ncontract=BTC_USD&status=finished&limit=50\n{EMPTY_SHA512}\n{TS}"
+    )
     assert gateio.hmac_hex("secret", message) == DOC_GET_SIGNATURE
 
 
@@ -109,7 +117,9 @@ def test_get_request_matches_the_docs_and_the_sdk_byte_for_byte() -> None:
     assert signed.url == f"{BASE}/api/v4/futures/orders?contract=BTC_USD&status=finished&limit=50"
     assert signed.content is None
     assert signed.headers == {"KEY": "key", "Timestamp": str(TS), "SIGN": DOC_GET_SIGNATURE}
-    sdk = sdk_gen_sign("secret", "GET", "/api/v4/futures/orders", unquote_plus(urlencode(DOC_QUERY)), None, TS)
+    sdk = sdk_gen_sign(
+        "secret", "GET", "/api/v4/futures/orders", unquote_plus(urlencode(DOC_QUERY)), None, TS
+    )
     assert sdk == DOC_GET_SIGNATURE
 
 
@@ -117,7 +127,9 @@ def test_post_body_is_signed_and_sent_as_is() -> None:
     signed = sign("/api/v4/futures/orders", body=DOC_POST_BODY)
     assert signed.content == DOC_POST_BODY and signed.url == f"{BASE}/api/v4/futures/orders"
     assert signed.headers["SIGN"] == DOC_POST_SIGNATURE
-    assert signed.headers["SIGN"] == sdk_gen_sign("secret", "POST", "/api/v4/futures/orders", "", DOC_POST_BODY, TS)
+    assert signed.headers["SIGN"] == sdk_gen_sign(
+        "secret", "POST", "/api/v4/futures/orders", "", DOC_POST_BODY, TS
+    )
     assert signed.headers["Content-Type"] == "application/json"
 
 
@@ -224,7 +236,9 @@ def classified(name: str, status: int, body: object, headers: dict[str, str] | N
     return classify(c, gateio.EXCHANGE.host(c.host), ExchangeResponse(status, headers or {}, body))
 
 
-def failure_of(name: str, status: int, body: object, headers: dict[str, str] | None = None) -> ExchangeFailure:
+def failure_of(
+    name: str, status: int, body: object, headers: dict[str, str] | None = None
+) -> ExchangeFailure:
     result = classified(name, status, body, headers)
     assert result.failure is not None, result
     return result.failure
@@ -332,7 +346,12 @@ RESET = "in 60 s"
     ],
 )  # fmt: skip
 def test_transport_level_answers(
-    status: int, body: object, headers: dict[str, str], outcome: Outcome, code: str | None, retry_after: int | None
+    status: int,
+    body: object,
+    headers: dict[str, str],
+    outcome: Outcome,
+    code: str | None,
+    retry_after: int | None,
 ) -> None:
     fill = {RESET: str(now_ms() // 1000 + 60), "ms": str(now_ms() + 60_000)}
     headers = {k: fill.get(v, v) for k, v in headers.items()}
@@ -442,7 +461,9 @@ def test_whitelist_not_reported() -> None:
 def test_a_key_without_ips_expires_90_days_after_creation(created: object) -> None:
     at = key_info({**KEY_INFO, "ip_whitelist": [], "created_at": created}).expires_at
     assert at is not None
-    assert abs(at - (datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC) + timedelta(days=90))) < timedelta(seconds=1)
+    assert abs(at - (datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC) + timedelta(days=90))) < timedelta(
+        seconds=1
+    )
 
 
 @pytest.mark.parametrize("created", [None, "", "never", 0, True])
@@ -461,8 +482,8 @@ def test_key_state_and_account_mode(state: int, mode: int, account: dict[str, st
 
 @pytest.mark.parametrize(
     "broken",
-    [{"perms": None}, {"perms": "spot"}, {"perms": [{"name": "spot"}]}, {"perms": [{"name": "spot", "read_only": "no"}]},
-     {"perms": [{"name": 1, "read_only": True}]}],
+    [{"perms": None}, {"perms": "spot"}, {"perms": [{"name": "spot"}]},
+     {"perms": [{"name": "spot", "read_only": "no"}]}, {"perms": [{"name": 1, "read_only": True}]}],
 )  # fmt: skip
 def test_key_info_not_shaped_as_documented_is_an_outage(broken: dict[str, Any]) -> None:
     assert failure_of("key_info", 200, {**KEY_INFO, **broken}).outcome is Outcome.EXCHANGE_UNAVAILABLE
@@ -514,7 +535,9 @@ def markets_for(note: str) -> list[frozenset[Market]]:
     [(demo, markets) for demo in DEMO_KEYS for markets in markets_for(demo.markets)],
     ids=lambda v: v.api_key if isinstance(v, DemoKey) else "+".join(sorted(v)),
 )
-def test_every_demo_key_gives_its_outcome(run_probe: Prober, demo: DemoKey, markets: frozenset[Market]) -> None:
+def test_every_demo_key_gives_its_outcome(
+    run_probe: Prober, demo: DemoKey, markets: frozenset[Market]
+) -> None:
     report = run_probe(demo, markets)
     warnings = run_probe.warnings(report, markets)
     if demo.outcome == "connected":
@@ -588,7 +611,10 @@ def test_spot_only_key_on_futures(run_probe: Prober) -> None:
     assert run_probe(key("SpotOnlyKey"), SPOT).failure is None
     report = run_probe(key("SpotOnlyKey"), BOTH)
     assert report.failure is not None
-    assert (report.failure.outcome, report.failure.exchange_code) == (Outcome.FUTURES_NOT_ENABLED, "FORBIDDEN")
+    assert (report.failure.outcome, report.failure.exchange_code) == (
+        Outcome.FUTURES_NOT_ENABLED,
+        "FORBIDDEN",
+    )
     assert report.checks["trade"] is OK and report.checks["futures"] is FAILED
 
 
@@ -596,7 +622,10 @@ def test_no_futures_account(run_probe: Prober) -> None:
     assert run_probe(key("NoFuturesAccount"), SPOT).failure is None
     report = run_probe(key("NoFuturesAccount"), FUTURES)
     assert report.failure is not None
-    assert (report.failure.outcome, report.failure.exchange_code) == (Outcome.FUTURES_NOT_ENABLED, "USER_NOT_FOUND")
+    assert (report.failure.outcome, report.failure.exchange_code) == (
+        Outcome.FUTURES_NOT_ENABLED,
+        "USER_NOT_FOUND",
+    )
 
 
 def test_withdrawal_key_is_reported(run_probe: Prober) -> None:
@@ -672,7 +701,10 @@ def test_account_and_exchange_states(run_probe: Prober, label: str, outcome: Out
 def test_rate_limit_waits_for_the_reset_timestamp(run_probe: Prober) -> None:
     report = run_probe(key("RateLimited"), SPOT)
     assert report.failure is not None
-    assert (report.failure.outcome, report.failure.exchange_code) == (Outcome.RATE_LIMITED, "TOO_MANY_REQUESTS")
+    assert (report.failure.outcome, report.failure.exchange_code) == (
+        Outcome.RATE_LIMITED,
+        "TOO_MANY_REQUESTS",
+    )
     assert report.failure.retry_after_s is not None and 1 <= report.failure.retry_after_s <= 4
 
 
@@ -743,11 +775,15 @@ def raw_call(sim: Simulator, method: str, path: str, query: str = "", *, body: s
              secret: str | None = None, stamp: str | None = None) -> httpx.Response:  # fmt: skip
     demo = key("Connected")
     t = stamp or str(now_ms() // 1000)
-    signature = sdk_gen_sign(secret or demo.api_secret, method, path, unquote_plus(query), body, int(float(t)))
+    signature = sdk_gen_sign(
+        secret or demo.api_secret, method, path, unquote_plus(query), body, int(float(t))
+    )
     if stamp is not None:  # sign the header exactly as sent (the SDK sends a float)
         hashed = hashlib.sha512(body.encode()).hexdigest()
         message = f"{method}\n{path}\n{unquote_plus(query)}\n{hashed}\n{stamp}"
-        signature = hmac.new((secret or demo.api_secret).encode(), message.encode(), hashlib.sha512).hexdigest()
+        signature = hmac.new(
+            (secret or demo.api_secret).encode(), message.encode(), hashlib.sha512
+        ).hexdigest()
     headers = {"KEY": demo.api_key, "Timestamp": t, "SIGN": signature}
     url = sim.base_url("gateio-api") + path + (f"?{query}" if query else "")
     return httpx.request(method, url, headers=headers, content=body or None)

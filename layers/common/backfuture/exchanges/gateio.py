@@ -47,9 +47,9 @@ from backfuture.exchanges import Credentials, ExchangeInfo, Market
 
 # fmt: off
 FACTS: Final = (
-    Fact("signing", "SIGN = hex HMAC-SHA512(secret, METHOD\\npath incl. /api/v4\\nraw query (not URL-encoded)\\n"
-         "hex SHA512(body, '' when none)\\nTimestamp); headers KEY, Timestamp (Unix seconds), SIGN. The docs "
-         "publish two signatures for key 'key' / secret 'secret' (the test vectors)",
+    Fact("signing", "SIGN = hex HMAC-SHA512(secret, METHOD\\npath incl. /api/v4\\nraw query (not "
+         "URL-encoded)\\nhex SHA512(body, '' when none)\\nTimestamp); headers KEY, Timestamp (Unix "
+         "seconds), SIGN. The docs publish two signatures for key 'key' / secret 'secret' (the test vectors)",
          "[GATE-DOCS] API Signature string generation; [GATE-SDK] api_client.py gen_sign", True),
     Fact("time window", "Timestamp may differ from the server time by at most 60 s, else REQUEST_EXPIRED "
          "('gap between request Timestamp and server time exceeds 60'); no recv-window parameter",
@@ -161,14 +161,14 @@ ERRORS: Final = Errors(
     http={401: Outcome.INVALID_KEY},  # "401 is returned on authentication failure" (HTTP convention)
 )
 # The labels that speak about the key or the moment, not about main_keys itself: no fallback then.
-_KEY_LABELS: Final = frozenset(
-    label for label, answer in ERRORS.exact.items() if answer is not DENIED
-)
+_KEY_LABELS: Final = frozenset(label for label, answer in ERRORS.exact.items() if answer is not DENIED)
 
 
 def retry_after_s(response: ExchangeResponse) -> int | None:
     """Seconds until X-Gate-RateLimit-Reset-Timestamp (seconds, or ms if written so), at least 1."""
-    raw = next((v for k, v in response.headers.items() if k.lower() == "x-gate-ratelimit-reset-timestamp"), None)
+    raw = next(
+        (v for k, v in response.headers.items() if k.lower() == "x-gate-ratelimit-reset-timestamp"), None
+    )
     try:
         reset = float(raw) if raw is not None else None
     except ValueError:
@@ -184,8 +184,13 @@ API: Final = Host(
     "GATEIO_BASE_URL",
     "https://api.gateio.ws",
     # Successes are bare JSON (objects or arrays) without a label; errors carry "label".
-    Envelope(code_field="label", ok_codes=frozenset(), data_field=None, ok_without_code=True,
-             message_fields=("message", "detail")),  # fmt: skip
+    Envelope(
+        code_field="label",
+        ok_codes=frozenset(),
+        data_field=None,
+        ok_without_code=True,
+        message_fields=("message", "detail"),
+    ),
     ERRORS,
     retry_after_s,
 )
@@ -345,7 +350,8 @@ EXCHANGE: Final = ExchangeSpec(
         units_per_test=5,
         unit="requests",
         exchange_limit="200 requests per 10 s per endpoint per IP (public); 150-200 per endpoint per account",
-        source="[REF] 1.6 (JKorf GateIoExchange.cs, third party); under a fifth (40) of the per-endpoint limit",
+        source="[REF] 1.6 (JKorf GateIoExchange.cs, third party); under a fifth (40) of the per-endpoint "
+        "limit",
         confirmed=False,
     ),
 )
