@@ -70,7 +70,6 @@ def signature_error(venue: str, msg: str) -> SimResponse:
 # --------------------------------------------------------------------------------------------
 
 
-
 def demo_api_key(label: str) -> str:
     """HTX access keys read like '4ba5cdf2-4a92c5da-718ba144-dbuqg6hkte' (four dash groups)."""
     return f"{label[:8].ljust(8, '0')}-bfdemo00-htx00000-{label[8:18].ljust(10, 'x')}"
@@ -96,9 +95,10 @@ add("invalidkey", "invalid_key", "spot or futures",
     "A key HTX does not know: api-signature-not-valid, 'Incorrect Access key'.", known=False)
 add("wrongsecret", "invalid_key", "spot or futures",
     "The secret pasted is not the key's secret: api-signature-not-valid, 'Verification failure'.",
-    pasted_secret="00000000-bf0dem00-5ec7e700-deadbeef")
+    pasted_secret="00000000-bf0dem00-5ec7e700-deadbeef")  # noqa: S106 - a public demo value
 add("ipnotallowed", "ip_not_allowed", "spot or futures",
-    "Whitelisted to another IP: api-signature-not-valid, 'Incorrect IP address'.", whitelist=Whitelist.ELSEWHERE)
+    "Whitelisted to another IP: api-signature-not-valid, 'Incorrect IP address'.",
+    whitelist=Whitelist.ELSEWHERE)
 add("noiprestriction", "connected", "spot or futures",
     "No IP restriction (ipAddresses \"\", 83 days left, as HTX limits such keys to 90): connects with "
     "the ip_restriction_missing warning.", whitelist=Whitelist.NONE, valid_days=83)
@@ -128,8 +128,8 @@ add("ratelimited", "rate_limited", "spot or futures",
     "X-HB-RateLimit-Requests-Expire 1500 ms.", answers={"*": _LIMITED})
 add("clockskew", "clock_skew", "spot or futures",
     "Private calls keep answering 'Invalid submission time or incorrect time format' after a re-sync.",
-    answers={SPOT_VENUE: signature_error(SPOT_VENUE, "Invalid submission time or incorrect time format"),
-             FUTURES_VENUE: signature_error(FUTURES_VENUE, "Invalid submission time or incorrect time format")})
+    answers={venue: signature_error(venue, "Invalid submission time or incorrect time format")
+             for venue in (SPOT_VENUE, FUTURES_VENUE)})
 add("exchangeerror", "exchange_error", "spot or futures",
     "Private calls answer an unexpected code (invalid-parameter); it is kept for support.",
     answers={"*": spot_error("invalid-parameter", "invalid parameter")})
@@ -159,7 +159,7 @@ def _user_uid(call: Call) -> SimResponse:
 def _api_key(call: Call) -> SimResponse:
     key: HtxKey = call.key
     if call.params.get("uid") != str(_uid(key)):
-        return SimResponse(200, {"code": 2002, "message": "invalid field value in \"uid\"", "data": None})
+        return SimResponse(200, {"code": 2002, "message": 'invalid field value in "uid"', "data": None})
     entry: dict[str, Any] = {
         "accessKey": key.api_key,
         "status": "normal",
@@ -171,19 +171,25 @@ def _api_key(call: Call) -> SimResponse:
     }
     if (reported := key.reported_ips()) is not None:
         entry["ipAddresses"] = reported
-    return _ok_v2([entry] if call.params.get("accessKey") == key.api_key else [entry, {**entry, "accessKey": "x"}])
+    return _ok_v2(
+        [entry] if call.params.get("accessKey") == key.api_key else [entry, {**entry, "accessKey": "x"}]
+    )
 
 
 def _valuation(call: Call) -> SimResponse:
     if call.params.get("accountType") != "spot":
-        return SimResponse(200, {"code": 2002, "message": "invalid field value in \"accountType\"", "data": None})
-    return SimResponse(200, {"code": 200, "data": {"balance": "1250.5", "timestamp": call.now_ms}, "ok": True})
+        return SimResponse(
+            200, {"code": 2002, "message": 'invalid field value in "accountType"', "data": None}
+        )
+    return SimResponse(
+        200, {"code": 200, "data": {"balance": "1250.5", "timestamp": call.now_ms}, "ok": True}
+    )
 
 
 def _v5_balance(call: Call) -> SimResponse:
     key: HtxKey = call.key
     if not key.futures_opened:
-        return v5_error(1220, "You don’t have access permission as you have not opened contracts trading.")
+        return v5_error(1220, "You don’t have access permission as you have not opened contracts trading.")  # noqa: RUF001
     return SimResponse(200, {"code": 200, "message": "Success", "ts": call.now_ms, "data": {
         "state": "normal", "equity": "300", "available_margin": "300", "details": [
             {"currency": "USDT", "equity": "300", "available": "300"}]}})  # fmt: skip
@@ -252,21 +258,28 @@ class HtxVenue(RouteVenue):
             raise Refused(signature_error(self.name, "Verification failure [校验失败]"))
         stamp = params.get("Timestamp", "")
         try:
-            at = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC) if _TIMESTAMP.fullmatch(stamp) else None
+            at = (
+                datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+                if _TIMESTAMP.fullmatch(stamp)
+                else None
+            )
         except ValueError:
             at = None
         if at is None or abs(int(at.timestamp() * 1000) - now_ms) > WINDOW_MS:
             raise Refused(signature_error(
-                self.name, "Invalid submission time or incorrect time format [无效的提交时间，或时间格式错误]"
+                self.name, "Invalid submission time or incorrect time format [无效的提交时间，或时间格式错误]"  # noqa: RUF001
             ))  # fmt: skip
         key = self.keys.get(params["AccessKeyId"])
         if not isinstance(key, HtxKey):
             raise Refused(signature_error(self.name, "Incorrect Access key [Access key错误]"))
         signed = "&".join(
-            f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in sorted(p for p in pairs if p[0] != "Signature")
+            f"{quote(k, safe='')}={quote(v, safe='')}"
+            for k, v in sorted(p for p in pairs if p[0] != "Signature")
         )
         text = f"{request.method}\n{request.headers.get('host', '').lower()}\n{request.path}\n{signed}"
-        digest = base64.b64encode(hmac.new(key.secret.encode(), text.encode(), hashlib.sha256).digest()).decode()
+        digest = base64.b64encode(
+            hmac.new(key.secret.encode(), text.encode(), hashlib.sha256).digest()
+        ).decode()
         if not hmac.compare_digest(digest, params["Signature"]):
             raise Refused(signature_error(self.name, "Verification failure [校验失败]"))
         return key, {k: v for k, v in params.items() if k != "Signature"}

@@ -47,7 +47,9 @@ def sdk_signature(secret: str, method: str, url: str, params: dict[str, str]) ->
     path = parse.urlparse(url).path
     qs0 = "&".join(f"{k}={parse.quote(params[k], safe='')}" for k in sorted(params))
     payload0 = f"{method}\n{host}\n{path}\n{qs0}"
-    return base64.b64encode(hmac.new(secret.encode("utf-8"), payload0.encode("utf-8"), hashlib.sha256).digest()).decode()
+    return base64.b64encode(
+        hmac.new(secret.encode("utf-8"), payload0.encode("utf-8"), hashlib.sha256).digest()
+    ).decode()
 
 
 def sign(path: str, params: tuple[tuple[str, str], ...], base: str = "https://api.huobi.pro") -> Any:
@@ -79,7 +81,10 @@ def test_signed_url_matches_the_official_sdk() -> None:
     expected = sdk_signature(SECRET, "GET", "https://api.huobi.pro/v1/order/orders", {
         "order-id": "1234567890", "AccessKeyId": DOC_KEY, "SignatureMethod": "HmacSHA256",
         "SignatureVersion": "2", "Timestamp": "2017-05-11T15:19:30"})  # fmt: skip
-    assert signed.url == f"https://api.huobi.pro/v1/order/orders?{query}&Signature={parse.quote(expected, safe='')}"
+    assert (
+        signed.url
+        == f"https://api.huobi.pro/v1/order/orders?{query}&Signature={parse.quote(expected, safe='')}"
+    )
     assert htx.hmac_base64(SECRET, DOC_TEXT) == expected
     assert signed.headers == {} and signed.content is None
 
@@ -119,7 +124,9 @@ def classified(name: str, status: int, body: object, headers: dict[str, str] | N
     return classify(c, htx.EXCHANGE.host(c.host), ExchangeResponse(status, headers or {}, body))
 
 
-def failure_of(name: str, body: object, status: int = 200, headers: dict[str, str] | None = None) -> ExchangeFailure:
+def failure_of(
+    name: str, body: object, status: int = 200, headers: dict[str, str] | None = None
+) -> ExchangeFailure:
     result = classified(name, status, body, headers)
     assert result.failure is not None, result
     return result.failure
@@ -130,16 +137,18 @@ def spot(code: str, msg: str = "text") -> dict[str, object]:
 
 
 SIG = "api-signature-not-valid"
+ACCESS_KEY, VERIFY = "Incorrect Access key [Access key错误]", "Verification failure [校验失败]"
+TIME = "Invalid submission time or incorrect time format [无效的提交时间，或时间格式错误]"  # noqa: RUF001
+MAINTENANCE = "System is in maintenance!"
 SPOT_TABLE = [
-    (spot(SIG, "Signature not valid: Incorrect Access key [Access key错误]"), Outcome.INVALID_KEY, C, "api-signature.key"),
-    (spot(SIG, "Signature not valid: Verification failure [校验失败]"), Outcome.INVALID_KEY, C, "api-signature.signature"),
-    (spot(SIG, "Signature not valid: Invalid submission time or incorrect time format [无效的提交时间，或时间格式错误]"),
-     Outcome.CLOCK_SKEW, C, "api-signature.time"),
-    (spot(SIG, "Signature not valid: Incorrect IP address [IP地址错误]:104.128.67.45"), Outcome.IP_NOT_ALLOWED,
-     "ip_whitelist", "api-signature.ip"),
+    (spot(SIG, f"Signature not valid: {ACCESS_KEY}"), Outcome.INVALID_KEY, C, "api-signature.key"),
+    (spot(SIG, f"Signature not valid: {VERIFY}"), Outcome.INVALID_KEY, C, "api-signature.signature"),
+    (spot(SIG, f"Signature not valid: {TIME}"), Outcome.CLOCK_SKEW, C, "api-signature.time"),
+    (spot(SIG, "Signature not valid: Incorrect IP address [IP地址错误]:104.128.67.45"),
+     Outcome.IP_NOT_ALLOWED, "ip_whitelist", "api-signature.ip"),
     (spot(SIG, "APIkey has expired"), Outcome.INVALID_KEY, C, "api-signature.expired"),
     (spot(SIG, "Signature not valid"), Outcome.INVALID_KEY, C, SIG),
-    (spot("system-maintenance", "System is in maintenance!"), Outcome.EXCHANGE_UNAVAILABLE, "read", "system-maintenance"),
+    (spot("system-maintenance", MAINTENANCE), Outcome.EXCHANGE_UNAVAILABLE, "read", "system-maintenance"),
     (spot("gateway-internal-error"), Outcome.EXCHANGE_UNAVAILABLE, "read", "gateway-internal-error"),
     (spot("bad-request", "429 too many request"), Outcome.RATE_LIMITED, "read", "bad-request.429"),
     (spot("bad-request", "something else"), Outcome.EXCHANGE_ERROR, "read", "bad-request"),
@@ -300,7 +309,9 @@ def markets_for(note: str) -> list[frozenset[Market]]:
     [(demo, markets) for demo in DEMO_KEYS for markets in markets_for(demo.markets)],
     ids=lambda v: v.api_key if isinstance(v, DemoKey) else "+".join(sorted(v)),
 )
-def test_every_demo_key_gives_its_outcome(run_probe: Prober, demo: DemoKey, markets: frozenset[Market]) -> None:
+def test_every_demo_key_gives_its_outcome(
+    run_probe: Prober, demo: DemoKey, markets: frozenset[Market]
+) -> None:
     report = run_probe(demo, markets)
     if demo.outcome == "connected":
         assert report.failure is None, report.failure
@@ -342,7 +353,9 @@ def test_connected_key_reports_every_fact(run_probe: Prober, sim: Simulator) -> 
     assert report.clock_offset_ms is not None and abs(report.clock_offset_ms) < 1_000
     paths = [r.path for r in sim.requests]
     assert paths.count("/v1/common/timestamp") == 1 and paths.count("/api/v1/timestamp") == 1
-    assert {"/v2/user/uid", "/v2/user/api-key", "/v2/account/asset-valuation", "/v5/account/balance"} <= set(paths)
+    assert {"/v2/user/uid", "/v2/user/api-key", "/v2/account/asset-valuation", "/v5/account/balance"} <= set(
+        paths
+    )
     # the key info names the tested key (never the whole list of the uid's keys)
     query = next(r.query for r in sim.requests if r.path == "/v2/user/api-key")
     assert "uid=" in query and "&Signature=" not in query  # the simulator's log drops signatures

@@ -64,7 +64,8 @@ FACTS: Final = (
          "answers ts (ms)", "[CCXT] fetchTime; htx-skills-hub SKILL.md", True),
     Fact("key info", "GET /v2/user/uid, then GET /v2/user/api-key?uid=&accessKey= (read right): "
          "permission (readOnly,trade,withdraw), ipAddresses ('' none), validDays (-1 never, else days "
-         "left), status normal|expired", "[HTX-DOC] Chinese spot docs 'API key query' with its example", True),
+         "left), status normal|expired", "[HTX-DOC] Chinese spot docs 'API key query' with its example",
+         True),
     Fact("shared rights", "a key's permission covers spot, futures and swaps alike; trade = place and "
          "cancel orders and transfer (no separate transfer right)", "[HTX-DOC] FAQ", True),
     Fact("one entry", "with accessKey given the answer lists that key only; several entries cannot be "
@@ -102,7 +103,8 @@ FACTS: Final = (
          False),
     Fact("IP rate limit", "10 requests per second per IP for calls without a key; signed calls are "
          "limited per key/UID (new limits: 20/2 s for /v2/user/api-key, 100/2 s asset valuation)",
-         "[HTX-DOC] Chinese 'rate limit rules' ('若接口不需要API Key，则每个IP在1秒内限制10次')", True),
+         "[HTX-DOC] Chinese 'rate limit rules' ('若接口不需要API Key，则每个IP在1秒内限制10次')",  # noqa: RUF001
+         True),
 )
 # fmt: on
 
@@ -136,7 +138,9 @@ def sign(draft: Draft, credentials: Credentials, timestamp_ms: int) -> Signed:
     )  # fmt: skip
     host = urlsplit(draft.base_url).netloc  # the request's own Host (host:port off HTX)
     signature = hmac_base64(credentials.api_secret, pre_signed(draft.method, host, draft.path, query))
-    return Signed(f"{draft.base_url}{draft.path}?{query}&Signature={quote(signature, safe='')}", {}, draft.body)
+    return Signed(
+        f"{draft.base_url}{draft.path}?{query}&Signature={quote(signature, safe='')}", {}, draft.body
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -269,7 +273,9 @@ def read_key_info(data: Any) -> Facts:
         spot_trade="trade" in rights,  # FACTS 'shared rights'
         futures_trade="trade" in rights,
         unknown_permissions=tuple(sorted(rights - KNOWN)),
-        ip_whitelist=None if raw_ips is None else tuple(ip.strip() for ip in str(raw_ips).split(",") if ip.strip()),
+        ip_whitelist=None
+        if raw_ips is None
+        else tuple(ip.strip() for ip in str(raw_ips).split(",") if ip.strip()),
         expires_at=expires,
         account={"key_status": status[:64]},
     )
