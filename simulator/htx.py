@@ -110,7 +110,8 @@ add("withdrawal", "withdrawal_enabled", "spot or futures",
 add("readonly", "no_trade_permission", "spot", "permission readOnly: no trade right.",
     permissions=("readOnly",))
 add("noread", "no_read_permission", "spot",
-    "The key info passes but the spot valuation answers 1002 unauthorized.",
+    "A read-only key whose spot valuation answers 1002 unauthorized (the key info passes).",
+    permissions=("readOnly",),
     answers={"valuation": SimResponse(200, {"code": 1002, "message": "unauthorized", "data": None})})
 add("nofutures", "futures_not_enabled", "futures",
     "Contracts trading never opened: the V5 balance answers 1220 (connects fine for spot).",
