@@ -235,9 +235,8 @@ _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
 class HtxVenue(RouteVenue):
     def __init__(self, name: str, routes: dict[tuple[str, str], Route]) -> None:
         super().__init__(name, routes, VENUE_KEYS)
-        self.not_found = (
-            futures_error(404, "404 Not Found") if name == FUTURES_VENUE else spot_error("invalid-url", "404")
-        )
+        # An unknown path: HTTP 404 (the gateway's page; its body is not documented).
+        self.not_found = SimResponse(404, {"status": "error", "err-code": "invalid-url", "err-msg": "404"})
 
     def ip_refused(self, client_ip: str) -> SimResponse:
         if self.name == FUTURES_VENUE:
