@@ -106,7 +106,7 @@ class LoggedRequest:
     at_ms: int
 
 
-_UNLOGGED_PARAMETERS = ("signature=", "accesskey=", "apikey=")
+_UNLOGGED_PARAMETERS = ("signature=", "accesskey=", "accesskeyid=", "apikey=")
 
 
 def query_without_secrets(query: str) -> str:
