@@ -19,6 +19,7 @@ The verdict (status, remedy, warnings) is ``backfuture.connection_test``'s.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -127,9 +128,9 @@ class Result:
 # client (tools.live_check) name an answer by its call, even where two calls share a path.
 current_call: ContextVar[str] = ContextVar("current_call", default="")
 
-# Public answers that change rarely (the symbols open to API trading): (exchange, call, base URL)
-# -> (value, expiry on the monotonic clock).
-_answer_cache: dict[tuple[str, str, str], tuple[Any, float]] = {}
+# Answers that change rarely (the symbols open to API trading; a key's account uid): (exchange, call,
+# base URL, key digest or "" for public calls) -> (value, expiry on the monotonic clock).
+_answer_cache: dict[tuple[str, str, str, str], tuple[Any, float]] = {}
 
 
 def forget_cached_answers() -> None:
@@ -177,7 +178,9 @@ class _Run:
         if not go:
             return Result(call, ran=False)
         host = self.spec.host(call.host)
-        cache_key = (self.spec.info.id, call.name, host.base_url())
+        # A signed answer is about one key: cached under a digest of it (never the key itself).
+        holder = hashlib.sha256(self.credentials.api_key.encode()).hexdigest() if call.signed else ""
+        cache_key = (self.spec.info.id, call.name, host.base_url(), holder)
         cached = _answer_cache.get(cache_key)
         if cached is not None and cached[1] > time.monotonic():
             return Result(call, value=cached[0])

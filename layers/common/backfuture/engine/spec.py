@@ -234,7 +234,9 @@ class Call:
     errors: Errors = field(default_factory=Errors)  # codes that mean something else on this call
     # Its failure alone never fails the test (the answer is a bonus: MEXC's undocumented apiKeyInfo).
     best_effort: bool = False
-    cache_s: float = 0.0  # public answers that change rarely: kept per container this long
+    # Answers that change rarely (public lists; a key's own uid): kept per container this long, a
+    # signed one under a digest of its key.
+    cache_s: float = 0.0
     denied: Outcome | None = None  # the outcome of DENIED here, when not the role's usual one
 
 

@@ -307,7 +307,8 @@ CALLS: Final = (
     Call("spot_time", Role.SERVER_TIME, "GET", "spot", "/v1/common/timestamp", signed=False, read=_int),
     Call("futures_time", Role.SERVER_TIME, "GET", "futures", "/api/v1/timestamp", signed=False,
          markets=FUTURES_ONLY, read=lambda body: _int(body["ts"])),
-    Call("uid", Role.LOOKUP, "GET", "spot", "/v2/user/uid", read=_int),
+    # A key's uid never changes: cached per key, a warm test of it takes one round trip.
+    Call("uid", Role.LOOKUP, "GET", "spot", "/v2/user/uid", read=_int, cache_s=3600),
     Call("key_info", Role.KEY_INFO, "GET", "spot", "/v2/user/api-key", needs=("uid",),
          params=_key_info_params, read=read_key_info),
     Call("spot_valuation", Role.SPOT_READ, "GET", "spot", "/v2/account/asset-valuation", markets=SPOT_ONLY,
