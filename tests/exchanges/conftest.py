@@ -36,6 +36,19 @@ SPOT = frozenset({Market.SPOT})
 FUTURES = frozenset({Market.FUTURES})
 BOTH = frozenset({Market.SPOT, Market.FUTURES})
 
+# A demo key's ``markets`` note (DemoKey.markets, shown in the README) -> the connections to test it with.
+_MARKETS_OF_NOTE: dict[str, list[frozenset[Market]]] = {
+    "spot": [SPOT],
+    "futures": [FUTURES, BOTH],
+    "futures (or spot and futures)": [FUTURES, BOTH],
+    "spot or futures": [SPOT, FUTURES, BOTH],
+}
+
+
+def markets_for(note: str) -> list[frozenset[Market]]:
+    """The market sets a demo key's outcome holds for (KeyError for a note no exchange uses)."""
+    return _MARKETS_OF_NOTE[note]
+
 
 @pytest.fixture(scope="module")
 def exchange_id() -> str:

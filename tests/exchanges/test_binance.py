@@ -24,7 +24,7 @@ from backfuture.exchanges import Credentials, Market, binance
 from simulator.binance import DEMO_KEYS, BinanceVenue
 from simulator.core import Fault, Simulator
 from simulator.demo_keys import DemoKey
-from tests.exchanges.conftest import BOTH, FUTURES, SPOT, Prober
+from tests.exchanges.conftest import BOTH, FUTURES, SPOT, Prober, markets_for
 
 OK, FAILED, UNKNOWN = CheckValue.OK, CheckValue.FAILED, CheckValue.UNKNOWN
 SPOT_BASE = "https://api.binance.com"
@@ -461,14 +461,6 @@ def key(label: str) -> DemoKey:
     matches = [k for k in DEMO_KEYS if k.api_key.startswith("bfdemo" + label + "0")]
     assert len(matches) == 1, label
     return matches[0]
-
-
-def markets_for(note: str) -> list[frozenset[Market]]:
-    return {
-        "spot": [SPOT],
-        "futures (or spot and futures)": [FUTURES, BOTH],
-        "spot or futures": [SPOT, FUTURES, BOTH],
-    }[note]
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ from backfuture.exchanges import Credentials, Market, bingx
 from simulator.bingx import DEMO_KEYS, BingXVenue
 from simulator.core import Fault, Simulator
 from simulator.demo_keys import DemoKey
-from tests.exchanges.conftest import BOTH, FUTURES, PLATFORM_IPS, SPOT, Prober
+from tests.exchanges.conftest import BOTH, FUTURES, PLATFORM_IPS, SPOT, Prober, markets_for
 
 OK, FAILED = CheckValue.OK, CheckValue.FAILED
 BASE = "https://open-api.bingx.com"
@@ -425,15 +425,6 @@ def key(label: str) -> DemoKey:
     matches = [k for k in DEMO_KEYS if k.api_key == f"bingxDemo{label}"]
     assert len(matches) == 1, label
     return matches[0]
-
-
-def markets_for(note: str) -> list[frozenset[Market]]:
-    return {
-        "spot": [SPOT],
-        "futures": [FUTURES, BOTH],
-        "futures (or spot and futures)": [FUTURES, BOTH],
-        "spot or futures": [SPOT, FUTURES, BOTH],
-    }[note]
 
 
 @pytest.mark.parametrize(

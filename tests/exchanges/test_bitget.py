@@ -25,7 +25,7 @@ from backfuture.exchanges import Credentials, Market, bitget
 from simulator.bitget import DEMO_KEYS
 from simulator.core import Fault, Simulator
 from simulator.demo_keys import DemoKey
-from tests.exchanges.conftest import BOTH, FUTURES, PLATFORM_IPS, SPOT, Prober
+from tests.exchanges.conftest import BOTH, FUTURES, PLATFORM_IPS, SPOT, Prober, markets_for
 
 OK, FAILED = CheckValue.OK, CheckValue.FAILED
 BASE = "https://api.bitget.com"
@@ -457,10 +457,6 @@ def key(label: str) -> DemoKey:
     matches = [k for k in DEMO_KEYS if k.api_key.startswith("bg_demo" + label + "0")]
     assert len(matches) == 1, label
     return matches[0]
-
-
-def markets_for(note: str) -> list[frozenset[Market]]:
-    return {"spot": [SPOT], "futures": [FUTURES, BOTH], "spot or futures": [SPOT, FUTURES, BOTH]}[note]
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ from backfuture.exchanges import Credentials, Market, bybit
 from simulator.bybit import DEMO_KEYS, BybitVenue
 from simulator.core import Fault, Simulator
 from simulator.demo_keys import DemoKey
-from tests.exchanges.conftest import BOTH, FUTURES, PLATFORM_IPS, SPOT, Prober
+from tests.exchanges.conftest import BOTH, FUTURES, PLATFORM_IPS, SPOT, Prober, markets_for
 
 OK, FAILED = CheckValue.OK, CheckValue.FAILED
 BASE = "https://api.bybit.com"
@@ -542,14 +542,6 @@ def key(label: str) -> DemoKey:
     matches = [k for k in DEMO_KEYS if k.api_key == f"bybitDemo{label}"]
     assert len(matches) == 1, label
     return matches[0]
-
-
-def markets_for(note: str) -> list[frozenset[Market]]:
-    return {
-        "spot": [SPOT],
-        "futures (or spot and futures)": [FUTURES, BOTH],
-        "spot or futures": [SPOT, FUTURES, BOTH],
-    }[note]
 
 
 @pytest.mark.parametrize(

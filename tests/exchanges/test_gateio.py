@@ -28,7 +28,7 @@ from backfuture.exchanges import Credentials, Market, gateio
 from simulator.core import Fault, Simulator
 from simulator.demo_keys import DemoKey
 from simulator.gateio import DEMO_KEYS, GateVenue
-from tests.exchanges.conftest import BOTH, FUTURES, PLATFORM_IPS, SPOT, Prober
+from tests.exchanges.conftest import BOTH, FUTURES, PLATFORM_IPS, SPOT, Prober, markets_for
 
 OK, FAILED = CheckValue.OK, CheckValue.FAILED
 BASE = "https://api.gateio.ws"
@@ -520,14 +520,6 @@ def key(label: str) -> DemoKey:
     matches = [k for k in DEMO_KEYS if k.api_key == f"gateDemo{label}"]
     assert len(matches) == 1, label
     return matches[0]
-
-
-def markets_for(note: str) -> list[frozenset[Market]]:
-    return {
-        "spot": [SPOT],
-        "futures (or spot and futures)": [FUTURES, BOTH],
-        "spot or futures": [SPOT, FUTURES, BOTH],
-    }[note]
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from backfuture.exchanges import Credentials, Market, htx
 from simulator.core import Simulator
 from simulator.demo_keys import DemoKey
 from simulator.htx import DEMO_KEYS, demo_api_key
-from tests.exchanges.conftest import BOTH, FUTURES, PLATFORM_IPS, SPOT, Prober
+from tests.exchanges.conftest import BOTH, FUTURES, PLATFORM_IPS, SPOT, Prober, markets_for
 
 OK, FAILED = CheckValue.OK, CheckValue.FAILED
 DOC_KEY = "e2xxxxxx-99xxxxxx-84xxxxxx-7xxxx"  # the docs' masked example key
@@ -298,10 +298,6 @@ def key(label: str) -> DemoKey:
     matches = [k for k in DEMO_KEYS if k.api_key == demo_api_key(label)]
     assert len(matches) == 1, label
     return matches[0]
-
-
-def markets_for(note: str) -> list[frozenset[Market]]:
-    return {"spot": [SPOT], "futures": [FUTURES, BOTH], "spot or futures": [SPOT, FUTURES, BOTH]}[note]
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ from backfuture.exchanges import Credentials, Market, kucoin
 from simulator.core import Fault, Simulator
 from simulator.demo_keys import DemoKey
 from simulator.kucoin import DEMO_KEYS, KucoinVenue
-from tests.exchanges.conftest import BOTH, FUTURES, PLATFORM_IPS, SPOT, Prober
+from tests.exchanges.conftest import BOTH, FUTURES, PLATFORM_IPS, SPOT, Prober, markets_for
 
 OK, FAILED = CheckValue.OK, CheckValue.FAILED
 SPOT_BASE = "https://api.kucoin.com"
@@ -439,10 +439,6 @@ def key(label: str) -> DemoKey:
     matches = [k for k in DEMO_KEYS if k.api_key.startswith("6500demo" + label)]
     assert len(matches) == 1, label
     return matches[0]
-
-
-def markets_for(note: str) -> list[frozenset[Market]]:
-    return {"spot": [SPOT], "futures": [FUTURES, BOTH], "spot or futures": [SPOT, FUTURES, BOTH]}[note]
 
 
 @pytest.mark.parametrize(

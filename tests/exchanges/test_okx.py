@@ -24,7 +24,7 @@ from backfuture.exchanges import Credentials, Market, okx
 from simulator.core import Fault, Simulator
 from simulator.demo_keys import DemoKey
 from simulator.okx import DEMO_KEYS, OkxVenue, maintenance
-from tests.exchanges.conftest import BOTH, FUTURES, PLATFORM_IPS, SPOT, Prober
+from tests.exchanges.conftest import BOTH, FUTURES, PLATFORM_IPS, SPOT, Prober, markets_for
 
 OK, FAILED = CheckValue.OK, CheckValue.FAILED
 BASE = "https://openapi.okx.com"
@@ -488,10 +488,6 @@ def key(label: str) -> DemoKey:
     matches = [k for k in DEMO_KEYS if k.api_key == f"okx-demo-key-{label}"]
     assert len(matches) == 1, label
     return matches[0]
-
-
-def markets_for(note: str) -> list[frozenset[Market]]:
-    return {"spot": [SPOT], "futures": [FUTURES, BOTH], "spot or futures": [SPOT, FUTURES, BOTH]}[note]
 
 
 @pytest.fixture(autouse=True)
