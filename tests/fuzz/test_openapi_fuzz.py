@@ -391,4 +391,10 @@ def test_every_operation_survives_generated_requests(case: Case[Any], fuzz_aws: 
         raw["statusCode"], headers=raw.get("headers") or {}, content=text.encode(), request=request
     )
     response.elapsed = timedelta(milliseconds=1)
-    case.validate_response(response, checks=CHECKS)
+    checks = CHECKS
+    if not positive and any(not isinstance(value, str) for value in (case.query or {}).values()):
+        # A query carries strings only: a generated number, or a list (repeated parameters, which API
+        # Gateway joins into one comma-separated value), reaches the service as a string the schema
+        # accepts, so such a case is not invalid on the wire and its acceptance proves nothing.
+        checks = [check for check in CHECKS if check is not negative_data_rejection]
+    case.validate_response(response, checks=checks)
