@@ -77,11 +77,7 @@ load: install
 	$(UV) run python -m benchmarks.load
 
 layer-requirements: install
-	{ sed -n '/^#/p' layers/common/requirements.txt; $(UV) export --frozen --no-dev \
-	  --no-emit-project --no-header --no-annotate --no-emit-package boto3 --no-emit-package botocore \
-	  --no-emit-package s3transfer --no-emit-package urllib3 --no-emit-package python-dateutil \
-	  --no-emit-package six; } > layers/common/requirements.txt.new
-	mv layers/common/requirements.txt.new layers/common/requirements.txt
+	$(UV) run python -m tools.layer_requirements
 
 openapi: install
 	$(UV) run python -m tools.openapi > docs/openapi.json

@@ -7,6 +7,9 @@ import subprocess
 import tomllib
 from pathlib import Path
 
+from tools import layer_requirements
+from tools.layer_requirements import RUNTIME_PROVIDED
+
 ROOT = Path(__file__).parents[2]
 
 
@@ -16,7 +19,10 @@ def _pins(lines: list[str]) -> dict[str, str]:
 
 def _requirements(lines: list[str]) -> dict[str, tuple[str, frozenset[str]]]:
     """name -> (pinned version, sha256 hashes), from pip's requirements format with continuations."""
-    joined = " ".join(line.split(" #", 1)[0] for line in lines if not line.startswith("#"))
+    # Environment markers (" ; platform_python_implementation != 'PyPy'") are pip's to evaluate.
+    joined = " ".join(
+        line.split(" #", 1)[0].split(" ;", 1)[0] for line in lines if not line.startswith("#")
+    )
     found: dict[str, tuple[str, frozenset[str]]] = {}
     name = ""
     for entry in joined.replace("\\", " ").split():
@@ -32,48 +38,52 @@ def _requirements(lines: list[str]) -> dict[str, tuple[str, frozenset[str]]]:
     return found
 
 
-# The runtime's boto3 stack: in the project (tests run with it), not in the layer.
-RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer", "urllib3", "python-dateutil", "six"}
+def _layer(name: str) -> dict[str, tuple[str, frozenset[str]]]:
+    return _requirements(layer_requirements.LAYERS[name].read_text().splitlines())
 
 
 def test_layer_requirements_are_the_locked_runtime_closure() -> None:
-    exported = subprocess.run(
-        [
-            _uv(),
-            "export",
-            "--frozen",
-            "--no-dev",
-            "--no-emit-project",
-            "--no-header",
-            "--no-annotate",
-            *[arg for name in sorted(RUNTIME_PROVIDED) for arg in ("--no-emit-package", name)],
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.splitlines()
-    layer = (ROOT / "layers/common/requirements.txt").read_text().splitlines()
-    assert _requirements(layer) == _requirements(exported), (
-        "layers/common/requirements.txt is stale (versions or hashes): make layer-requirements"
+    exported = _requirements(
+        subprocess.run(
+            [
+                _uv(),
+                "export",
+                "--frozen",
+                "--no-dev",
+                "--no-emit-project",
+                "--no-header",
+                "--no-annotate",
+                *[arg for name in sorted(RUNTIME_PROVIDED) for arg in ("--no-emit-package", name)],
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
     )
-    assert not RUNTIME_PROVIDED & set(_pins(layer))
+    common, crypto = _layer("common"), _layer("crypto")
+    assert {**common, **crypto} == exported and not common.keys() & crypto.keys(), (
+        "layers/*/requirements.txt are stale (versions or hashes): make layer-requirements"
+    )
+    assert set(crypto) == set(layer_requirements.CRYPTO_PACKAGES), "the crypto layer holds cryptography alone"
+    assert not RUNTIME_PROVIDED & (set(common) | set(crypto))
 
 
-def test_the_layer_installs_only_hash_checked_wheels() -> None:
+def test_the_layers_install_only_hash_checked_wheels() -> None:
     # Every pin carries the sha256 of its distributions, and the build refuses anything else.
-    layer = _requirements((ROOT / "layers/common/requirements.txt").read_text().splitlines())
-    assert layer and all(len(hashes) >= 1 for _, hashes in layer.values()), "a pin without --hash"
-    assert all(len(h) == 64 for _, hashes in layer.values() for h in hashes)
-    build = (ROOT / "layers/common/Makefile").read_text()
-    install = build[build.index("pip install") : build.index("-r requirements.txt")]
-    assert "--require-hashes" in install and "--no-deps" in install, "the layer install must check hashes"
+    for name in layer_requirements.LAYERS:
+        layer = _layer(name)
+        assert layer and all(len(hashes) >= 1 for _, hashes in layer.values()), f"a pin without --hash ({name})"
+        assert all(len(h) == 64 for _, hashes in layer.values() for h in hashes)
+        build = (ROOT / f"layers/{name}/Makefile").read_text()
+        install = build[build.index("pip install") : build.index("-r requirements.txt")]
+        assert "--require-hashes" in install and "--no-deps" in install, "the layer install must check hashes"
 
 
-def test_every_direct_dependency_is_in_the_layer_at_the_locked_version() -> None:
+def test_every_direct_dependency_is_in_a_layer_at_the_locked_version() -> None:
     project = _pins(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
-    layer = _pins((ROOT / "layers/common/requirements.txt").read_text().splitlines())
-    assert {k: v for k, v in project.items() if k not in RUNTIME_PROVIDED}.items() <= layer.items()
+    layers = {name: version for name, (version, _) in {**_layer("common"), **_layer("crypto")}.items()}
+    assert {k: v for k, v in project.items() if k not in RUNTIME_PROVIDED}.items() <= layers.items()
 
 
 def _uv() -> str:

@@ -125,7 +125,7 @@ def diagnose(
         status = Status.UNAVAILABLE if failure.outcome in _UNAVAILABLE else Status.FAILED
         if status is Status.FAILED:
             checks[failure.check] = CheckValue.FAILED
-        error = dict(explain(failure.outcome, egress_ips))
+        error = dict(explain(failure.outcome, egress_ips, reason=failure.reason))
         details = _failure_details(failure, egress_ips)
         if details:
             error["details"] = details
@@ -232,6 +232,8 @@ def _failure_details(failure: ExchangeFailure, egress_ips: list[str]) -> dict[st
     details: dict[str, Any] = {}
     if failure.exchange_code is not None:
         details["exchange_code"] = failure.exchange_code
+    if failure.reason is not None:
+        details["reason"] = failure.reason
     if failure.outcome is Outcome.RATE_LIMITED:
         details["retry_after_s"] = failure.retry_after_s if failure.retry_after_s is not None else 60
     if failure.outcome is Outcome.IP_NOT_ALLOWED:

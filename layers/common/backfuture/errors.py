@@ -167,8 +167,8 @@ OUTCOMES: dict[Outcome, Explanation] = {
         "testnet or demo trading). Some exchanges answer the same way when the key's IP whitelist lacks "
         "the platform's IP addresses.",
         "Copy the API key and secret again, or create a new key on the exchange's main site, and check that "
-        "its IP whitelist includes {ips}. Only keys the exchange generates for you (HMAC) are supported, "
-        "not keys made from your own RSA or Ed25519 key pair.",
+        "its IP whitelist includes {ips}. Only keys the exchange generates for you are supported, not keys "
+        "registered from your own RSA or Ed25519 public key.",
     ),
     # Names no exchange, and the remedy names the secret too: where the passphrase is sent as an HMAC
     # made with the secret (KuCoin V2 keys), a wrong secret is reported as a wrong passphrase
@@ -225,6 +225,23 @@ OUTCOMES: dict[Outcome, Explanation] = {
     Outcome.EXCHANGE_ERROR: Explanation(
         "The exchange gave an answer the platform does not recognise.",
         "Contact support and quote the exchange code in details.",
+    ),
+}
+
+# Outcomes with more than one cause, each with its own remedy: chosen by ``ExchangeFailure.reason``
+# (and kept as ``details.reason``), recognised by an exchange module before anything is sent.
+OUTCOME_VARIANTS: dict[tuple[Outcome, str], Explanation] = {
+    (Outcome.INVALID_KEY, "legacy_key"): Explanation(
+        "This is a legacy Coinbase API key (a 16-character key with a 32-character secret). Coinbase "
+        "retired these keys in February 2025; Advanced Trade accepts only CDP API keys.",
+        "Create a CDP API key for Advanced Trade on the Coinbase Developer Platform with View and Trade "
+        "(not Transfer), allow {ips}, and paste its key name and private key.",
+    ),
+    (Outcome.INVALID_KEY, "unreadable_private_key"): Explanation(
+        "The secret is not a private key this exchange issues: neither an EC (ES256) private key in PEM "
+        "form nor an Ed25519 key.",
+        "Copy the whole private key from the key file the exchange gave you, from -----BEGIN to -----END "
+        "(or the Ed25519 secret), and replace the credentials.",
     ),
 }
 
@@ -292,10 +309,16 @@ def explain(
     code: Outcome | WarningCode,
     egress_ips: list[str] | tuple[str, ...],
     language: Language | None = None,
+    reason: str | None = None,
 ) -> dict[str, str]:
-    """Render an outcome or warning as ``{"code", "message", "remedy"}`` in the request's language."""
+    """Render an outcome or warning as ``{"code", "message", "remedy"}`` in the request's language
+    (an outcome's ``reason`` picks its variant from ``OUTCOME_VARIANTS``, where there is one)."""
     texts = _texts(language or current_language())
-    text: Explanation = texts.OUTCOMES[code] if isinstance(code, Outcome) else texts.WARNINGS[code]
+    text: Explanation
+    if isinstance(code, Outcome):
+        text = texts.OUTCOME_VARIANTS.get((code, reason)) or texts.OUTCOMES[code]
+    else:
+        text = texts.WARNINGS[code]
     ips = texts.IP_JOINER.join(egress_ips) if egress_ips else texts.NO_IPS
     return {"code": code.value, "message": text.message, "remedy": text.remedy.format(ips=ips)}
 
@@ -313,7 +336,9 @@ def localize_problem(problem: dict[str, Any], egress_ips: list[str] | tuple[str,
         known = WarningCode(code)
     if known is None:
         return problem
-    return {**problem, **explain(known, egress_ips)}
+    details = problem.get("details")
+    reason = details.get("reason") if isinstance(details, dict) else None
+    return {**problem, **explain(known, egress_ips, reason=reason if isinstance(reason, str) else None)}
 
 
 IP_JOINER = " and "

@@ -89,8 +89,8 @@ OUTCOMES: dict[Outcome, Explanation] = {
         "válaszolnak akkor is, ha a kulcs IP-fehérlistáján nem szerepelnek a platform IP-címei.",
         "Másolja ki újra az API-kulcsot és a titkos kulcsot, vagy hozzon létre új kulcsot a tőzsde fő "
         "oldalán, és ellenőrizze, hogy az IP-fehérlistáján szerepel-e: {ips}. "
-        "Csak a tőzsde által generált (HMAC) kulcsokat támogatjuk, a saját RSA- vagy Ed25519-kulcspárból "
-        "készült kulcsokat nem.",
+        "Csak a tőzsde által Önnek generált kulcsokat támogatjuk, a saját RSA- vagy Ed25519-nyilvános "
+        "kulcsával regisztrált kulcsokat nem.",
     ),
     Outcome.INVALID_PASSPHRASE: Explanation(
         "A tőzsde elutasította az API-jelmondatot. Ez az a jelmondat, amelyet az API-kulcs "
@@ -150,6 +150,22 @@ OUTCOMES: dict[Outcome, Explanation] = {
     Outcome.EXCHANGE_ERROR: Explanation(
         "A tőzsde olyan választ adott, amelyet a platform nem ismer.",
         "Forduljon az ügyfélszolgálathoz, és adja meg a details részben szereplő tőzsdei kódot.",
+    ),
+}
+
+OUTCOME_VARIANTS: dict[tuple[Outcome, str], Explanation] = {
+    (Outcome.INVALID_KEY, "legacy_key"): Explanation(
+        "Ez egy régi típusú Coinbase API-kulcs (16 karakteres kulcs, 32 karakteres titkos kulccsal). A "
+        "Coinbase 2025 februárjában megszüntette ezeket; az Advanced Trade csak CDP API-kulcsot fogad el.",
+        "Hozzon létre CDP API-kulcsot az Advanced Trade-hez a Coinbase Developer Platformon View és Trade "
+        "(Transfer nélküli) joggal, engedélyezze ezeket a címeket: {ips}, majd illessze be a kulcs nevét "
+        "és a privát kulcsot.",
+    ),
+    (Outcome.INVALID_KEY, "unreadable_private_key"): Explanation(
+        "A titkos kulcs nem olyan privát kulcs, amilyet ez a tőzsde kiad: sem PEM formátumú EC (ES256) "
+        "privát kulcs, sem Ed25519-kulcs.",
+        "Másolja ki a teljes privát kulcsot a tőzsdétől kapott kulcsfájlból a -----BEGIN sortól a "
+        "-----END sorig (vagy az Ed25519 titkos kulcsot), és cserélje le vele a hitelesítő adatokat.",
     ),
 }
 

@@ -6,6 +6,7 @@ unwrapped by the service at the moment they are stored.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import datetime
 from enum import StrEnum
@@ -68,6 +69,27 @@ def _clean_credential(value: SecretStr, *, low: int, high: int) -> SecretStr:
     return SecretStr(raw)
 
 
+# A private key in PEM form (Coinbase CDP keys): accepted here for any exchange, refused by the service
+# for exchanges whose secrets are one line (engine.spec.CredentialRules.pem_secret).
+PEM_SECRET_MAX = 1024
+_PEM_KEY = re.compile(r"-----BEGIN ([A-Z0-9 ]{0,30}PRIVATE KEY)-----\n[A-Za-z0-9+/=\n]{40,900}\n-----END \1-----\n")
+
+
+def _clean_secret(value: SecretStr) -> SecretStr:
+    raw = value.get_secret_value().strip()
+    if not raw.startswith("-----BEGIN"):
+        return _clean_credential(value, low=8, high=256)
+    # Key files written as JSON keep the line breaks as the two characters "\n" (Coinbase's
+    # cdp_api_key.json), and browsers or editors may send "\r\n": all are the same key.
+    lines = raw.replace("\\n", "\n").replace("\r", "\n").split("\n")
+    pem = "".join(f"{line.strip()}\n" for line in lines if line.strip())
+    if len(pem) > PEM_SECRET_MAX or not _PEM_KEY.fullmatch(pem):
+        raise ValueError(
+            "must be the whole private key, from its -----BEGIN line to its -----END line; copy it again"
+        )
+    return SecretStr(pem)
+
+
 def _clean_markets(value: list[Market]) -> list[Market]:
     if len(set(value)) != len(value):
         raise ValueError("must not repeat a market")
@@ -83,7 +105,14 @@ Markets = Annotated[list[Market], Field(min_length=1, max_length=2), AfterValida
 # 16 and up: every supported exchange's keys are longer, and the key hint (4 + 4 characters)
 # must never show a whole key.
 ApiKey = Annotated[SecretStr, AfterValidator(partial(_clean_credential, low=16, high=128))]
-ApiSecret = Annotated[SecretStr, AfterValidator(partial(_clean_credential, low=8, high=256))]
+ApiSecret = Annotated[
+    SecretStr,
+    AfterValidator(_clean_secret),
+    Field(
+        description="8-256 characters on one line; where the exchange's secret is a private key in PEM "
+        "form (Coinbase), the whole key with its line breaks (or with \\n for each, as in its key file)"
+    ),
+]
 Passphrase = Annotated[
     SecretStr,
     AfterValidator(partial(_clean_credential, low=1, high=128)),

@@ -35,6 +35,7 @@ from backfuture.clock import iso_now, now_ms
 from backfuture.config import settings
 from backfuture.errors import ApiError, ErrorCode, StorageUnavailable, localize_problem, status_label
 from backfuture.exchanges import Credentials, Market, info, is_supported, planned, supported_ids
+from backfuture.exchanges import exchange as exchange_spec
 from backfuture.models import (
     AddConnectionRequest,
     AuditEvent,
@@ -521,6 +522,14 @@ def _check_markets(exchange: str, markets: list[Market]) -> None:
 
 
 def _credentials(exchange: str, api_key: Any, api_secret: Any, passphrase: Any) -> Credentials:
+    secret = api_secret.get_secret_value()
+    # The models accept a PEM private key (its line breaks included) for any exchange; only an exchange
+    # whose secrets are private keys takes one.
+    if secret.startswith("-----BEGIN") and not exchange_spec(exchange).credentials.pem_secret:
+        problem = f"{info(exchange).name} API secrets are one line, not a private key; copy the secret again"
+        raise ApiError(
+            ErrorCode.VALIDATION_ERROR, details={"fields": [{"field": "api_secret", "problem": problem}]}
+        )
     needs = info(exchange).needs_passphrase
     if needs and passphrase is None:
         raise ApiError(
@@ -534,7 +543,7 @@ def _credentials(exchange: str, api_key: Any, api_secret: Any, passphrase: Any) 
         )
     return Credentials(
         api_key.get_secret_value(),
-        api_secret.get_secret_value(),
+        secret,
         passphrase.get_secret_value() if passphrase is not None else None,
     )
 

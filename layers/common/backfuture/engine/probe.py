@@ -95,6 +95,12 @@ async def probe(
     spec: ExchangeSpec, http: ExchangeHttp, credentials: Credentials, markets: frozenset[Market]
 ) -> ProbeReport:
     """Test one key on one exchange. Never raises for an exchange's answer or silence."""
+    unusable = spec.credentials.unusable(credentials) if spec.credentials.unusable else None
+    if unusable is not None:
+        # Known not to work (a retired kind of key): the exchange is not called at all.
+        report = ProbeReport(failure=ExchangeFailure(Outcome.INVALID_KEY, reason=unusable))
+        report.checks["credentials"] = CheckValue.FAILED
+        return report
     report = await _Run(spec, http, credentials, markets).run()
     if report.failure is not None and report.failure.outcome is Outcome.CLOCK_SKEW:
         # Our clock or the cached offset drifted: measure the exchange's clocks again, once.
@@ -208,15 +214,19 @@ class _Run:
             params=tuple((str(k), str(v)) for k, v in params.items() if v is not None),
             body=_json(body) if body is not None else None,
         )
-        if call.signed:
-            offset = await self._offset(host)
-            signed = self.spec.sign(draft, self.credentials, now_ms() + offset)
-        else:
+        if not call.signed:
             query = f"?{urlencode(draft.params)}" if draft.params else ""
             signed = Signed(f"{draft.base_url}{draft.path}{query}", {}, draft.body)
-        return await self.http.request(
-            call.method, signed.url, headers=signed.headers, content=signed.content
-        )
+            return await self.http.request(call.method, signed.url, content=signed.content)
+        offset = await self._offset(host)
+        for attempt in (1, 2):
+            signed = self.spec.sign(draft, self.credentials, now_ms() + offset)
+            response = await self.http.request(
+                call.method, signed.url, headers=signed.headers, content=signed.content
+            )
+            if attempt == 2 or response.status not in host.resend_on:
+                break
+        return response
 
     async def _offset(self, host: Host) -> int:
         task = self.clocks.get(host.name)

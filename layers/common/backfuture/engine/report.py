@@ -53,6 +53,7 @@ class ExchangeFailure(Exception):
         exchange_code: str | None = None,
         http_status: int | None = None,
         retry_after_s: int | None = None,
+        reason: str | None = None,
     ) -> None:
         self.outcome = outcome
         self.check = check
@@ -63,6 +64,8 @@ class ExchangeFailure(Exception):
         )
         self.http_status = http_status
         self.retry_after_s = retry_after_s
+        # Why, where one outcome has several causes with their own remedies (errors.OUTCOME_VARIANTS).
+        self.reason = reason
         super().__init__(
             f"{outcome.value} (check={check}, exchange_code={self.exchange_code}, http={http_status})"
         )

@@ -147,6 +147,9 @@ class Host:
     # Seconds to wait from a rate-limit answer (its status and headers), when it carries no standard
     # Retry-After.
     retry_after: Callable[[ExchangeResponse], int | None] | None = None
+    # HTTP statuses a signed call is sent once more for, freshly signed, before its answer counts
+    # (Coinbase: intermittent false 401s for valid JWTs).
+    resend_on: frozenset[int] = frozenset()
 
     def base_url(self) -> str:
         return os.environ.get(self.env_var, self.default_url).rstrip("/")
@@ -288,10 +291,16 @@ class RequestBudget:
 
 @dataclass(frozen=True, slots=True)
 class CredentialRules:
-    """What the add route accepts for this exchange, beyond the generic checks."""
+    """What this exchange's credentials look like, beyond the generic checks."""
 
     passphrase: bool = False
-    multiline_secret: bool = False  # a PEM private key (Coinbase CDP keys)
+    # The secret may be a private key in PEM form (Coinbase CDP keys): the add route accepts its line
+    # breaks for this exchange only.
+    pem_secret: bool = False
+    # Credentials the exchange cannot accept, recognised without calling it (a retired kind of key, a
+    # secret that is no private key): the reason, which picks the remedy (``errors.OUTCOME_VARIANTS``
+    # of invalid_key), or None. Never raises, never echoes the credentials.
+    unusable: Callable[[Credentials], str | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
