@@ -61,7 +61,9 @@ def _ec_secret(key_name: str) -> str:
     scalar = int.from_bytes(hashlib.sha256(f"backfuture-demo-coinbase-{key_name}".encode()).digest())
     key = ec.derive_private_key(scalar % (2**255) + 1, ec.SECP256R1())
     pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
     )
     return pem.decode()
 
@@ -111,9 +113,13 @@ book = DemoBook(
 )
 PREVIEW = "order_preview"
 ACCOUNTS = "accounts"
-RATE_LIMITED = SimResponse(429, "<html><body><h1>429 Too Many Requests</h1></body></html>",
-                           {"x-ratelimit-limit": "30", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "3"})  # fmt: skip
+RATE_LIMITED = SimResponse(
+    429,
+    "<html><body><h1>429 Too Many Requests</h1></body></html>",
+    {"x-ratelimit-limit": "30", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "3"},
+)
 OTHER_ED25519 = _ed25519_secret("someone-else")
+FRAGMENT = "MHcCAQEEIKwf3Uox30cRWzRBOPoPOH5p0Gpb"  # the start of an EC key's base64, not a key
 
 # fmt: off
 add = book.add
@@ -136,7 +142,7 @@ add(_LEGACY_LABEL, "invalid_key", "spot",
     pasted_secret=LEGACY_SECRET)
 add("NotAPrivateKey", "invalid_key", "spot",
     "A secret that is no private key (a fragment): details.reason unreadable_private_key, no request.",
-    known=False, pasted_secret="MHcCAQEEIKwf3Uox30cRWzRBOPoPOH5p0Gpb")
+    known=False, pasted_secret=FRAGMENT)
 add("IpNotAllowed", "invalid_key", "spot",
     "The key's allow-list lacks the platform's IPs: Coinbase answers 401 (UNCONFIRMED), as for a bad key; "
     "the remedy names the IPs.", whitelist=Whitelist.ELSEWHERE)
@@ -192,9 +198,10 @@ def _accounts(call: Call) -> SimResponse:
 
 
 def _preview(call: Call) -> SimResponse:
-    return SimResponse(200, {"order_total": "1.006", "commission_total": "0.006", "errs": [], "warning": [],
-                             "quote_size": "1", "base_size": "0.0001", "best_bid": "90000.01",
-                             "best_ask": "90000.02", "is_max": False, "preview_id": "b40e4aee-demo"})  # fmt: skip
+    preview = {"order_total": "1.006", "commission_total": "0.006", "errs": [], "warning": [],
+               "quote_size": "1", "base_size": "0.0001", "best_bid": "90000.01", "best_ask": "90000.02",
+               "is_max": False, "preview_id": "b40e4aee-demo"}  # fmt: skip
+    return SimResponse(200, preview)
 
 
 def _order(call: Call) -> SimResponse:
@@ -269,7 +276,8 @@ class CoinbaseVenue(RouteVenue):
             or not isinstance(exp, int)
             or not nbf <= now_s < exp
             or exp - nbf > JWT_MAX_LIFETIME_S
-            or claims.get("uri") != f"{request.method} {request.headers.get('host', '')}/{self.name}{request.path}"
+            or claims.get("uri")
+            != f"{request.method} {request.headers.get('host', '')}/{self.name}{request.path}"
         ):
             raise Refused(UNAUTHORIZED)
         if key.false_401:

@@ -18,13 +18,16 @@ ROOT = Path(__file__).parents[1]
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "urllib3", "python-dateutil", "six"})
 # cryptography and what it needs at run time.
 CRYPTO_PACKAGES = frozenset({"cryptography", "cffi", "pycparser"})
-LAYERS = {"common": ROOT / "layers/common/requirements.txt", "crypto": ROOT / "layers/crypto/requirements.txt"}
+LAYERS = {
+    "common": ROOT / "layers/common/requirements.txt",
+    "crypto": ROOT / "layers/crypto/requirements.txt",
+}
 
 
 def exported() -> list[str]:
     """The locked runtime closure in pip's requirements format, one entry per package."""
     uv = shutil.which("uv") or str(Path.home() / ".local/bin/uv")
-    text = subprocess.run(
+    text = subprocess.run(  # noqa: S603 - uv itself, with fixed arguments
         [uv, "export", "--frozen", "--no-dev", "--no-emit-project", "--no-header", "--no-annotate",
          *[arg for name in sorted(RUNTIME_PROVIDED) for arg in ("--no-emit-package", name)]],
         cwd=ROOT, capture_output=True, text=True, check=True,
@@ -52,7 +55,9 @@ def split() -> dict[str, list[str]]:
 def main() -> None:
     for layer, entries in split().items():
         path = LAYERS[layer]
-        header = [line for line in path.read_text().splitlines() if line.startswith("#")] if path.exists() else []
+        header = (
+            [line for line in path.read_text().splitlines() if line.startswith("#")] if path.exists() else []
+        )
         path.write_text("\n".join([*header, *entries]) + "\n")
 
 

@@ -62,7 +62,9 @@ def call(name: str) -> Call:
 
 def decode(token: str, secret: str, algorithm: str) -> dict[str, Any]:
     public = coinbase.load_private_key(secret).public_key()
-    return jwt.decode(token, public, algorithms=[algorithm], options={"verify_nbf": False, "verify_exp": False})
+    return jwt.decode(
+        token, public, algorithms=[algorithm], options={"verify_nbf": False, "verify_exp": False}
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -72,10 +74,19 @@ def decode(token: str, secret: str, algorithm: str) -> dict[str, Any]:
 
 def test_es256_jwt_as_the_sdk_builds_it() -> None:
     token = coinbase.build_jwt(SDK_KEY_NAME, SDK_EC, URI, 1_700_000_000, "6e6f6e6365")
-    assert jwt.get_unverified_header(token) == {"alg": "ES256", "kid": SDK_KEY_NAME, "nonce": "6e6f6e6365",
-                                                 "typ": "JWT"}  # fmt: skip
+    assert jwt.get_unverified_header(token) == {
+        "alg": "ES256",
+        "kid": SDK_KEY_NAME,
+        "nonce": "6e6f6e6365",
+        "typ": "JWT",
+    }
     assert decode(token, SDK_EC, "ES256") == {
-        "sub": SDK_KEY_NAME, "iss": "cdp", "nbf": 1_700_000_000, "exp": 1_700_000_120, "uri": URI}  # fmt: skip
+        "sub": SDK_KEY_NAME,
+        "iss": "cdp",
+        "nbf": 1_700_000_000,
+        "exp": 1_700_000_120,
+        "uri": URI,
+    }
     signature = base64.urlsafe_b64decode(token.rsplit(".", 1)[1] + "==")
     assert len(signature) == 64  # JOSE r||s, not DER
 
@@ -84,14 +95,21 @@ def test_es256_jwt_as_the_sdk_builds_it() -> None:
 def test_ed25519_jwt_byte_for_byte_with_pyjwt(secret: str) -> None:
     """Ed25519 is deterministic: the same key in each of its forms gives PyJWT's token exactly."""
     claims = {"sub": "kid-1", "iss": "cdp", "nbf": 1_700_000_000, "exp": 1_700_000_120, "uri": URI}
-    expected = jwt.encode(claims, coinbase.load_private_key(SDK_ED25519), algorithm="EdDSA",
-                          headers={"kid": "kid-1", "nonce": "abc"})  # fmt: skip
+    expected = jwt.encode(
+        claims,
+        coinbase.load_private_key(SDK_ED25519),
+        algorithm="EdDSA",
+        headers={"kid": "kid-1", "nonce": "abc"},
+    )
     assert coinbase.build_jwt("kid-1", secret, URI, 1_700_000_000, "abc") == expected
 
 
 def test_uri_has_no_scheme_and_no_query() -> None:
     assert coinbase.jwt_uri("get", BASE, "/api/v3/brokerage/accounts") == URI
-    assert coinbase.jwt_uri("POST", "http://127.0.0.1:8123/coinbase-api", "/x") == "POST 127.0.0.1:8123/coinbase-api/x"
+    assert (
+        coinbase.jwt_uri("POST", "http://127.0.0.1:8123/coinbase-api", "/x")
+        == "POST 127.0.0.1:8123/coinbase-api/x"
+    )
 
 
 def test_signed_requests() -> None:
@@ -111,7 +129,9 @@ def test_signed_requests() -> None:
 
 def test_every_jwt_has_a_fresh_nonce() -> None:
     draft = Draft("api", "GET", BASE, "/api/v3/brokerage/key_permissions", (), None)
-    headers = [coinbase.sign(draft, Credentials("kid-1", SDK_ED25519), 1_700_000_000_000).headers for _ in range(2)]
+    headers = [
+        coinbase.sign(draft, Credentials("kid-1", SDK_ED25519), 1_700_000_000_000).headers for _ in range(2)
+    ]
     nonces = {jwt.get_unverified_header(h["Authorization"][7:])["nonce"] for h in headers}
     assert len(nonces) == 2
 
@@ -153,7 +173,9 @@ def test_what_is_not_a_cdp_key(secret: str) -> None:
 
 
 def test_legacy_and_usable_keys() -> None:
-    assert coinbase.unusable(Credentials("cbLegacyDemoKey1", "cbLegacyDemoSecret0123456789abcd")) == "legacy_key"
+    assert (
+        coinbase.unusable(Credentials("cbLegacyDemoKey1", "cbLegacyDemoSecret0123456789abcd")) == "legacy_key"
+    )
     assert coinbase.unusable(Credentials(SDK_KEY_NAME, SDK_EC)) is None
     assert coinbase.unusable(Credentials("3f1c2a8e-5b7d-4c1e-9a2f-0d6b8e4c7a91", SDK_ED25519)) is None
 
@@ -169,15 +191,21 @@ def test_declarations() -> None:
     assert spec.credentials.pem_secret and spec.credentials.unusable is coinbase.unusable
     assert spec.host("api").resend_on == {401}
     assert {(c.method, c.path) for c in spec.calls if c.method == "POST"} == {
-        ("POST", "/api/v3/brokerage/orders/preview")}  # fmt: skip
+        ("POST", "/api/v3/brokerage/orders/preview")
+    }
 
 
 @pytest.mark.parametrize(
     "path",
-    ["/api/v3/brokerage/orders", "/api/v3/brokerage/orders/batch_cancel", "/api/v3/brokerage/orders/edit",
-     "/api/v3/brokerage/portfolios/move_funds", "/api/v3/brokerage/orders/close_position",
-     "/v2/accounts/x/transactions"],
-)  # fmt: skip
+    [
+        "/api/v3/brokerage/orders",
+        "/api/v3/brokerage/orders/batch_cancel",
+        "/api/v3/brokerage/orders/edit",
+        "/api/v3/brokerage/portfolios/move_funds",
+        "/api/v3/brokerage/orders/close_position",
+        "/v2/accounts/x/transactions",
+    ],
+)
 def test_allow_list_refuses_orders_and_fund_moves(path: str) -> None:
     def handler(_: httpx.Request) -> httpx.Response:  # pragma: no cover - must not be reached
         raise AssertionError("a request left the machine")
@@ -194,7 +222,11 @@ def answer(name: str, status: int, body: Any, **headers: str) -> Result:
     return classify(call(name), coinbase.API, ExchangeResponse(status, httpx.Headers(headers), body))
 
 
-MISSING = {"error": "unknown", "error_details": "Missing required scopes", "message": "Missing required scopes"}
+MISSING = {
+    "error": "unknown",
+    "error_details": "Missing required scopes",
+    "message": "Missing required scopes",
+}
 
 
 @pytest.mark.parametrize(
@@ -224,7 +256,9 @@ def test_order_rejections_prove_the_right_only_on_the_preview(code: str) -> None
 
 
 def test_a_preview_with_errs_is_a_preview() -> None:
-    assert answer("order_preview", 200, {"errs": [{"preview_failure_reason": "PREVIEW_INSUFFICIENT_FUND"}]}).ok
+    assert answer(
+        "order_preview", 200, {"errs": [{"preview_failure_reason": "PREVIEW_INSUFFICIENT_FUND"}]}
+    ).ok
 
 
 @pytest.mark.parametrize(("reset", "low", "high"), [("3", 3, 3), (str(now_ms() // 1000 + 30), 29, 31)])
@@ -235,7 +269,11 @@ def test_rate_limit_waits_for_the_reset(reset: str, low: int, high: int) -> None
 
 def test_failure_never_keeps_the_exchange_message() -> None:
     failure = answer("accounts", 400, {"error": "FAILED_PRECONDITION", "message": "sk-SECRET echoed"}).failure
-    assert failure is not None and failure.exchange_code == "FAILED_PRECONDITION" and "sk-SECRET" not in str(failure)
+    assert (
+        failure is not None
+        and failure.exchange_code == "FAILED_PRECONDITION"
+        and "sk-SECRET" not in str(failure)
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -244,15 +282,28 @@ def test_failure_never_keeps_the_exchange_message() -> None:
 
 
 def test_key_permissions_reader() -> None:
-    facts = coinbase.read_key_permissions({"can_view": True, "can_trade": True, "can_transfer": False,
-                                           "portfolio_uuid": "8c1f0e4e-…", "portfolio_type": "DEFAULT"})  # fmt: skip
-    assert facts == Facts(withdraw=False, read=True, spot_trade=True,
-                          account={"key_expiry": "unknown", "portfolio_type": "DEFAULT"})  # fmt: skip
+    facts = coinbase.read_key_permissions(
+        {
+            "can_view": True,
+            "can_trade": True,
+            "can_transfer": False,
+            "portfolio_uuid": "8c1f0e4e-…",
+            "portfolio_type": "DEFAULT",
+        }
+    )
+    assert facts == Facts(
+        withdraw=False,
+        read=True,
+        spot_trade=True,
+        account={"key_expiry": "unknown", "portfolio_type": "DEFAULT"},
+    )
     assert facts.ip_whitelist is None and facts.expires_at is None  # not reported: unknown
 
 
-@pytest.mark.parametrize("broken", [{"can_view": True, "can_trade": True}, {"can_view": "true", "can_trade": True,
-                                                                               "can_transfer": False}])
+@pytest.mark.parametrize(
+    "broken",
+    [{"can_view": True, "can_trade": True}, {"can_view": "true", "can_trade": True, "can_transfer": False}],
+)
 def test_key_permissions_not_shaped_as_documented_is_an_outage(broken: dict[str, Any]) -> None:
     result = answer("key_info", 200, broken)
     assert result.failure is not None and result.failure.outcome is Outcome.EXCHANGE_UNAVAILABLE
@@ -260,9 +311,12 @@ def test_key_permissions_not_shaped_as_documented_is_an_outage(broken: dict[str,
 
 @pytest.mark.parametrize(
     ("data", "expected"),
-    [({"epochMillis": "1700000000123"}, 1_700_000_000_123), ({"epochMillis": 1_700_000_000_123}, 1_700_000_000_123),
-     ({"epochSeconds": "1700000000"}, 1_700_000_000_000)],
-)  # fmt: skip
+    [
+        ({"epochMillis": "1700000000123"}, 1_700_000_000_123),
+        ({"epochMillis": 1_700_000_000_123}, 1_700_000_000_123),
+        ({"epochSeconds": "1700000000"}, 1_700_000_000_000),
+    ],
+)
 def test_server_time_forms(data: dict[str, Any], expected: int) -> None:
     assert coinbase.read_server_time(data) == expected
 
@@ -298,7 +352,9 @@ def pasted(demo: DemoKey) -> Credentials:
     [(demo, markets) for demo in DEMO_KEYS for markets in markets_for(demo.markets)],
     ids=lambda v: v.api_key.rsplit("/", 1)[-1] if isinstance(v, DemoKey) else "+".join(sorted(v)),
 )
-def test_every_demo_key_gives_its_outcome(run_probe: Prober, demo: DemoKey, markets: frozenset[Market]) -> None:
+def test_every_demo_key_gives_its_outcome(
+    run_probe: Prober, demo: DemoKey, markets: frozenset[Market]
+) -> None:
     report = run_probe(pasted(demo), markets)
     assert run_probe.warnings(report, markets) == demo.warnings
     if demo.outcome == "connected":
@@ -322,8 +378,11 @@ def test_call_plan_cold_and_warm(run_probe: Prober, sim: Simulator) -> None:
     sim.requests.clear()
     assert run_probe(pasted(key("Connected")), SPOT).failure is None
     assert sorted(r.path for r in sim.requests) == [
-        "/api/v3/brokerage/accounts", "/api/v3/brokerage/key_permissions", "/api/v3/brokerage/orders/preview",
-        TIME_PATH]  # fmt: skip
+        "/api/v3/brokerage/accounts",
+        "/api/v3/brokerage/key_permissions",
+        "/api/v3/brokerage/orders/preview",
+        TIME_PATH,
+    ]
     sim.requests.clear()
     assert run_probe(pasted(key("Connected")), SPOT).failure is None
     assert TIME_PATH not in {r.path for r in sim.requests} and len(sim.requests) == 3
@@ -334,8 +393,9 @@ def test_keys_known_not_to_work_send_nothing(run_probe: Prober, sim: Simulator, 
     sim.requests.clear()
     report = run_probe(pasted(key(label)), SPOT)
     assert sim.requests == []
-    assert report.failure is not None and report.failure.reason == ("legacy_key" if label == "LegacyKey"
-                                                                    else "unreadable_private_key")  # fmt: skip
+    assert report.failure is not None and report.failure.reason == (
+        "legacy_key" if label == "LegacyKey" else "unreadable_private_key"
+    )
     assert report.checks == {"credentials": FAILED}
 
 
@@ -344,8 +404,14 @@ def test_a_false_401_is_asked_once_more_with_a_fresh_jwt(run_probe: Prober, sim:
     report = run_probe(pasted(key("FalseUnauthorized")), SPOT)
     assert report.failure is None
     signed = [r.path for r in sim.requests if r.path != TIME_PATH]
-    assert sorted(signed) == sorted(2 * ["/api/v3/brokerage/accounts", "/api/v3/brokerage/key_permissions",
-                                         "/api/v3/brokerage/orders/preview"])  # fmt: skip
+    assert sorted(signed) == sorted(
+        2
+        * [
+            "/api/v3/brokerage/accounts",
+            "/api/v3/brokerage/key_permissions",
+            "/api/v3/brokerage/orders/preview",
+        ]
+    )
 
 
 def test_a_bad_key_is_asked_twice_per_call_then_invalid(run_probe: Prober, sim: Simulator) -> None:
@@ -360,8 +426,15 @@ def test_connected_status_document_says_what_coinbase_does_not_tell(run_probe: P
     result = diagnose(report, SPOT, PLATFORM_IPS, duration_ms=0)
     document = result.document
     assert document["status"] == "connected" and result.trading_ready is True
-    assert document["checks"] == {"credentials": "ok", "read": "ok", "trade": "ok", "withdraw_disabled": "ok",
-                                  "futures": "not_requested", "ip_whitelist": "unknown", "balance_access": "ok"}  # fmt: skip
+    assert document["checks"] == {
+        "credentials": "ok",
+        "read": "ok",
+        "trade": "ok",
+        "withdraw_disabled": "ok",
+        "futures": "not_requested",
+        "ip_whitelist": "unknown",
+        "balance_access": "ok",
+    }
     assert document["account"] == {"key_expiry": "unknown", "portfolio_type": "DEFAULT"}
     assert result.key_expires_at is None and document["warnings"] == []
 
@@ -406,8 +479,16 @@ def test_the_jwt_window_follows_coinbase_clock(run_probe: Prober, sim: Simulator
 # --------------------------------------------------------------------------------------------
 
 
-def raw_call(sim: Simulator, method: str, path: str, *, secret: str | None = None, uri_path: str | None = None,
-             now_s: int | None = None, body: str | None = None) -> httpx.Response:  # fmt: skip
+def raw_call(
+    sim: Simulator,
+    method: str,
+    path: str,
+    *,
+    secret: str | None = None,
+    uri_path: str | None = None,
+    now_s: int | None = None,
+    body: str | None = None,
+) -> httpx.Response:
     demo = pasted(key("Connected"))
     base = sim.base_url("coinbase-api")
     uri = coinbase.jwt_uri(method, base, uri_path or path)

@@ -20,9 +20,7 @@ def _pins(lines: list[str]) -> dict[str, str]:
 def _requirements(lines: list[str]) -> dict[str, tuple[str, frozenset[str]]]:
     """name -> (pinned version, sha256 hashes), from pip's requirements format with continuations."""
     # Environment markers (" ; platform_python_implementation != 'PyPy'") are pip's to evaluate.
-    joined = " ".join(
-        line.split(" #", 1)[0].split(" ;", 1)[0] for line in lines if not line.startswith("#")
-    )
+    joined = " ".join(line.split(" #", 1)[0].split(" ;", 1)[0] for line in lines if not line.startswith("#"))
     found: dict[str, tuple[str, frozenset[str]]] = {}
     name = ""
     for entry in joined.replace("\\", " ").split():
@@ -73,7 +71,9 @@ def test_the_layers_install_only_hash_checked_wheels() -> None:
     # Every pin carries the sha256 of its distributions, and the build refuses anything else.
     for name in layer_requirements.LAYERS:
         layer = _layer(name)
-        assert layer and all(len(hashes) >= 1 for _, hashes in layer.values()), f"a pin without --hash ({name})"
+        assert layer and all(len(hashes) >= 1 for _, hashes in layer.values()), (
+            f"a pin without --hash ({name})"
+        )
         assert all(len(h) == 64 for _, hashes in layer.values() for h in hashes)
         build = (ROOT / f"layers/{name}/Makefile").read_text()
         install = build[build.index("pip install") : build.index("-r requirements.txt")]

@@ -72,7 +72,9 @@ def _clean_credential(value: SecretStr, *, low: int, high: int) -> SecretStr:
 # A private key in PEM form (Coinbase CDP keys): accepted here for any exchange, refused by the service
 # for exchanges whose secrets are one line (engine.spec.CredentialRules.pem_secret).
 PEM_SECRET_MAX = 1024
-_PEM_KEY = re.compile(r"-----BEGIN ([A-Z0-9 ]{0,30}PRIVATE KEY)-----\n[A-Za-z0-9+/=\n]{40,900}\n-----END \1-----\n")
+_PEM_KEY = re.compile(
+    r"-----BEGIN ([A-Z0-9 ]{0,30}PRIVATE KEY)-----\n[A-Za-z0-9+/=\n]{40,900}\n-----END \1-----\n"
+)
 
 
 def _clean_secret(value: SecretStr) -> SecretStr:

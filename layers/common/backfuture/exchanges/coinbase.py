@@ -233,7 +233,9 @@ ERRORS: Final = Errors(
 
 # The order itself rejected, after the scope check (FACTS: order preview).
 PREVIEW_ERRORS: Final = Errors(
-    exact=dict.fromkeys(("INVALID_ARGUMENT", "INSUFFICIENT_FUND", "UNSUPPORTED_ORDER_CONFIGURATION"), PROVES_RIGHT)
+    exact=dict.fromkeys(
+        ("INVALID_ARGUMENT", "INSUFFICIENT_FUND", "UNSUPPORTED_ORDER_CONFIGURATION"), PROVES_RIGHT
+    )
 )
 
 
@@ -311,7 +313,9 @@ def read_preview(data: Any) -> bool:
 PREVIEW: Final = {
     "product_id": "BTC-USD",
     "side": "BUY",
-    "order_configuration": {"limit_limit_gtc": {"base_size": "0.0001", "limit_price": "10000", "post_only": True}},
+    "order_configuration": {
+        "limit_limit_gtc": {"base_size": "0.0001", "limit_price": "10000", "post_only": True}
+    },
 }
 
 # Not declared, so never sent: /orders, /orders/batch_cancel, /orders/edit, /orders/close_position,
