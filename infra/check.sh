@@ -52,7 +52,7 @@ step "checkov" "$UV" tool run --from "$CHECKOV" checkov --file "$TEMPLATE" --fra
     --skip-download --compact --quiet
 step "sam build" env PATH="$PYTHON_BIN:$PATH" "$UV" tool run --from "$SAM_CLI" sam build \
     --template-file "$TEMPLATE" --build-dir .aws-sam/build --cache-dir .aws-sam/cache --cached
-echo "    layer unpacked: $(du -sh --apparent-size .aws-sam/build/CommonLayer | cut -f1) (Lambda limit: 250 MB with the functions)"
+echo "    layers unpacked: common $(du -sh --apparent-size .aws-sam/build/CommonLayer | cut -f1), crypto $(du -sh --apparent-size .aws-sam/build/CryptoLayer | cut -f1) (Lambda limit: 250 MB with the functions)"
 step "template tests" "$UV" run --with "$SAM_TRANSLATOR" pytest tests/infra -q -p no:cacheprovider
 
 echo "infra checks passed in $((SECONDS - total_start)) s"

@@ -25,12 +25,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from backfuture.connection_test import diagnose
 from backfuture.engine.http import ExchangeHttp, ExchangeResponse, new_http_client
 from backfuture.engine.probe import current_call, probe
 from backfuture.engine.report import ProbeReport
 from backfuture.engine.spec import ExchangeSpec
 from backfuture.exchanges import Credentials, Market, exchange, supported_ids
+from backfuture.models import clean_secret
 
 # Values kept in a shape: exchange codes, permission names and flags. Anything else is replaced by
 # its type, so no secret, balance, address, id or user text (a key's label or note) reaches the file.
@@ -90,7 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     key, secret = os.environ.get("BACKFUTURE_LIVE_API_KEY"), os.environ.get("BACKFUTURE_LIVE_API_SECRET")
     if not key or not secret:
         parser.error("set BACKFUTURE_LIVE_API_KEY and BACKFUTURE_LIVE_API_SECRET (and _PASSPHRASE if needed)")
-    credentials = Credentials(key.strip(), secret.strip(), os.environ.get("BACKFUTURE_LIVE_PASSPHRASE"))
+    # The add route's own cleaning: a PEM secret may come with "\n" escapes, as in its key file.
+    secret = clean_secret(SecretStr(secret)).get_secret_value()
+    credentials = Credentials(key.strip(), secret, os.environ.get("BACKFUTURE_LIVE_PASSPHRASE"))
     markets = frozenset(Market(m.strip()) for m in args.markets.split(",") if m.strip())
     report, shapes = asyncio.run(check(args.exchange, credentials, markets))
     egress_ips = [ip.strip() for ip in args.egress_ips.split(",") if ip.strip()]

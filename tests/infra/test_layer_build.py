@@ -63,3 +63,44 @@ def test_each_handler_imports_from_the_built_layer(host_layer: Path, function: s
         env=env,
         cwd="/",
     )
+
+
+@pytest.fixture(scope="module")
+def host_crypto_layer(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("crypto-layer")
+    platform = f"manylinux2014_{os.uname().machine}"
+    subprocess.run(
+        ["make", "-s", "-C", str(ROOT / "layers/crypto"), "build-CryptoLayer", f"ARTIFACTS_DIR={out}",
+         f"PLATFORM={platform}"],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return out / "python"
+
+
+def test_the_crypto_layer_signs_a_coinbase_jwt(host_layer: Path, host_crypto_layer: Path) -> None:
+    """test_connection with both layers, as the template attaches them, signs with an EC key; the
+    common layer alone has no cryptography (the functions that never sign stay small)."""
+    assert not (host_layer / "cryptography").exists()
+    assert not [p for p in host_crypto_layer.rglob("*.py")] and (host_crypto_layer / "cryptography").is_dir()
+    runtime = sysconfig.get_paths()["purelib"]
+    code = (
+        "import sys; sys.path[:0] = [sys.argv[1], sys.argv[2], sys.argv[3]]; sys.path.append(sys.argv[4]);"
+        "import app, cryptography; from backfuture.exchanges import coinbase;"
+        "assert cryptography.__file__.startswith(sys.argv[3]), cryptography.__file__;"
+        "from cryptography.hazmat.primitives.asymmetric import ec;"
+        "from cryptography.hazmat.primitives import serialization as s;"
+        "k = ec.generate_private_key(ec.SECP256R1());"
+        "f = s.PrivateFormat.TraditionalOpenSSL;"
+        "pem = k.private_bytes(s.Encoding.PEM, f, s.NoEncryption()).decode();"
+        "t = coinbase.build_jwt('organizations/o/apiKeys/k', pem, 'GET api.coinbase.com/x', 1, 'n');"
+        "assert t.count('.') == 2"
+    )
+    env = {"PATH": os.environ["PATH"], "TABLE_NAME": "t", "POWERTOOLS_TRACE_DISABLED": "true"}
+    subprocess.run(
+        [sys.executable, "-S", "-c", code, str(ROOT / "functions" / "test_connection"), str(host_layer),
+         str(host_crypto_layer), runtime],
+        check=True,
+        env=env,
+        cwd="/",
+    )  # fmt: skip

@@ -426,6 +426,61 @@ def test_a_passphrase_with_surrounding_whitespace_is_trimmed(api: ApiClient) -> 
     assert response.status == 201, response.body
 
 
+# --------------------------------------------------------------------------------------------
+# A private key as the secret (Coinbase CDP keys): line breaks accepted there, and only there
+# --------------------------------------------------------------------------------------------
+
+EC_PEM = (
+    "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIKwf3Uox30cRWzRBOPoPOH5p0Gpb0Dt8zUKXUEM5fMkGoAoGCCqGSM49\n"
+    "AwEHoUQDQgAEbAtpLlSZYVOwYICz+uEyxcS29vRIujiES/gQ1DC7FV4zK4JuYE9v\nqDyGZQYjdXHLM7I6f/QnnOITL+dXYWBHRA==\n"
+    "-----END EC PRIVATE KEY-----\n"
+)  # the official Coinbase SDK's test key (coinbase-advanced-py tests/constants.py)
+CDP_KEY_NAME = "organizations/test-organization/apiKeys/test-api-key"
+register(EC_PEM, *EC_PEM.splitlines()[1:4])
+
+
+def coinbase_body(**overrides: Any) -> dict[str, Any]:
+    return {"exchange": "coinbase", "name": "Coinbase", "api_key": CDP_KEY_NAME, "api_secret": EC_PEM,
+            **overrides}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [EC_PEM, EC_PEM.replace("\n", "\\n"), EC_PEM.replace("\n", "\r\n"), "  " + EC_PEM.replace("\n", "\n  ")],
+    ids=["line-breaks", "key-file-escapes", "crlf", "indented"],
+)
+def test_a_pem_private_key_is_accepted_for_coinbase(api: ApiClient, secret: str) -> None:
+    response = api.post("/connections", coinbase_body(api_secret=secret))
+    assert response.status == 201, response.body
+    assert_no_secret(json.dumps(response.body), where="response")
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [EC_PEM.replace("-----END EC PRIVATE KEY-----\n", ""),  # cut short
+     EC_PEM.replace("-----END EC PRIVATE KEY-----", "-----END PRIVATE KEY-----"),  # mismatched armour
+     EC_PEM.replace("MHcC", "MH cC"),  # a space inside the key
+     EC_PEM.replace("EC PRIVATE KEY", "CERTIFICATE")],  # not a private key
+    ids=["truncated", "mismatched", "inner-space", "certificate"],
+)  # fmt: skip
+def test_a_broken_pem_is_refused_without_echoing_it(api: ApiClient, secret: str) -> None:
+    response = api.post("/connections", coinbase_body(api_secret=secret))
+    assert_error(response, 422, "validation_error", "api_secret")
+    assert_no_secret(json.dumps(response.body), where="response")
+    assert connections(api) == []
+
+
+def test_a_pem_is_refused_where_secrets_are_one_line(api: ApiClient) -> None:
+    response = api.post("/connections", mexc_body(api_secret=EC_PEM))
+    assert_error(response, 422, "validation_error", "api_secret")
+    assert_no_secret(json.dumps(response.body), where="response")
+    connection = api.post("/connections", mexc_body()).body
+    replaced = api.put(
+        f"/connections/{connection['id']}/credentials", {"api_key": MEXC_KEY, "api_secret": EC_PEM}
+    )
+    assert_error(replaced, 422, "validation_error", "api_secret")
+
+
 def test_replacing_credentials_trims_and_refuses_the_same_way(api: ApiClient) -> None:
     connection = api.post("/connections", mexc_body()).body
     path = f"/connections/{connection['id']}/credentials"

@@ -22,6 +22,7 @@ def test_every_code_has_a_hungarian_text() -> None:
     assert set(errors_hu.OUTCOMES) == set(Outcome)
     assert set(errors_hu.WARNINGS) == set(WarningCode)
     assert set(errors_hu.MESSAGE_VARIANTS) == set(errors.MESSAGE_VARIANTS)
+    assert set(errors_hu.OUTCOME_VARIANTS) == set(errors.OUTCOME_VARIANTS)
     assert set(errors_hu.STATUS_LABELS) == {s.value for s in Status} == set(errors.STATUS_LABELS)
     assert set(errors.OUTCOMES) == set(Outcome) and set(errors.WARNINGS) == set(WarningCode)
 
@@ -42,6 +43,10 @@ def test_translations_fill_the_same_placeholders() -> None:
         for c in WarningCode
     ]
     pairs += [(errors.MESSAGE_VARIANTS[k], errors_hu.MESSAGE_VARIANTS[k]) for k in errors.MESSAGE_VARIANTS]
+    pairs += [
+        (v.message + v.remedy, errors_hu.OUTCOME_VARIANTS[k].message + errors_hu.OUTCOME_VARIANTS[k].remedy)
+        for k, v in errors.OUTCOME_VARIANTS.items()
+    ]
     for english, hungarian in pairs:
         assert _placeholders(english) == _placeholders(hungarian), (english, hungarian)
 
@@ -145,3 +150,21 @@ def test_known_withdraw_rights_make_an_online_key_trading_ready() -> None:
     assert unverified.trading_ready is False
     assert [w["code"] for w in unverified.document["warnings"]] == ["withdraw_unverifiable"]
     assert "details" not in unverified.document["warnings"][0]
+
+
+def test_a_reason_picks_its_outcome_variant_and_survives_relocalisation() -> None:
+    from backfuture.errors import localize_problem
+
+    plain = explain(Outcome.INVALID_KEY, ["3.120.1.1"], "en")
+    legacy = explain(Outcome.INVALID_KEY, ["3.120.1.1"], "en", reason="legacy_key")
+    assert legacy["code"] == plain["code"] == "invalid_key" and legacy["remedy"] != plain["remedy"]
+    assert "3.120.1.1" in legacy["remedy"]
+    assert explain(Outcome.INVALID_KEY, [], "en", reason="no-such-reason") == explain(Outcome.INVALID_KEY, [], "en")
+    stored = {**legacy, "details": {"reason": "legacy_key"}}
+    use_language("hu")
+    try:
+        again = localize_problem(stored, ["3.120.1.1"])
+    finally:
+        use_language("en")
+    assert again["message"] == errors_hu.OUTCOME_VARIANTS[(Outcome.INVALID_KEY, "legacy_key")].message
+    assert again["details"] == {"reason": "legacy_key"}

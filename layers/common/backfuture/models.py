@@ -77,7 +77,7 @@ _PEM_KEY = re.compile(
 )
 
 
-def _clean_secret(value: SecretStr) -> SecretStr:
+def clean_secret(value: SecretStr) -> SecretStr:
     raw = value.get_secret_value().strip()
     if not raw.startswith("-----BEGIN"):
         return _clean_credential(value, low=8, high=256)
@@ -109,10 +109,10 @@ Markets = Annotated[list[Market], Field(min_length=1, max_length=2), AfterValida
 ApiKey = Annotated[SecretStr, AfterValidator(partial(_clean_credential, low=16, high=128))]
 ApiSecret = Annotated[
     SecretStr,
-    AfterValidator(_clean_secret),
+    AfterValidator(clean_secret),
     Field(
-        description="8-256 characters on one line; where the exchange's secret is a private key in PEM "
-        "form (Coinbase), the whole key with its line breaks (or with \\n for each, as in its key file)"
+        description="8-256 characters on one line; where the exchange issues a private key in PEM form, "
+        "the whole key with its line breaks (or with \\n for each, as in its key file)"
     ),
 ]
 Passphrase = Annotated[
@@ -169,7 +169,10 @@ class AddConnectionRequest(_Request):
     )
     name: ConnectionName
     api_key: ApiKey = Field(description="The exchange API key; only its hint is ever shown again")
-    api_secret: ApiSecret = Field(description="The API key's secret; stored encrypted, never returned")
+    api_secret: ApiSecret = Field(
+        description="The API key's secret (where the exchange issues a private key, the whole PEM key, "
+        "line breaks included); stored encrypted, never returned"
+    )
     passphrase: Passphrase | None = Field(default=None, description=_KEY_PHRASE_HELP)
     markets: Markets = Field(
         default_factory=lambda: [Market.SPOT],
@@ -190,7 +193,10 @@ class ReplaceCredentialsRequest(_Request):
     )
 
     api_key: ApiKey = Field(description="The exchange API key; only its hint is ever shown again")
-    api_secret: ApiSecret = Field(description="The API key's secret; stored encrypted, never returned")
+    api_secret: ApiSecret = Field(
+        description="The API key's secret (where the exchange issues a private key, the whole PEM key, "
+        "line breaks included); stored encrypted, never returned"
+    )
     passphrase: Passphrase | None = Field(default=None, description=_KEY_PHRASE_HELP)
 
 

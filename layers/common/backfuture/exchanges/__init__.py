@@ -51,18 +51,10 @@ class ExchangeInfo:
     markets: tuple[Market, ...]
 
 
-# The exchanges of the connection guide that have no module yet: named in GET /exchanges as
-# planned. An exchange with a module is supported whether or not it is still listed here.
-_GUIDE_EXCHANGES: tuple[ExchangeInfo, ...] = (
-    ExchangeInfo("binance", "Binance", needs_passphrase=False, markets=(Market.SPOT, Market.FUTURES)),
-    ExchangeInfo("bybit", "Bybit", needs_passphrase=False, markets=(Market.SPOT, Market.FUTURES)),
-    ExchangeInfo("okx", "OKX", needs_passphrase=True, markets=(Market.SPOT, Market.FUTURES)),
-    ExchangeInfo("bitget", "Bitget", needs_passphrase=True, markets=(Market.SPOT, Market.FUTURES)),
-    ExchangeInfo("gateio", "Gate.io", needs_passphrase=False, markets=(Market.SPOT, Market.FUTURES)),
-    ExchangeInfo("htx", "HTX", needs_passphrase=False, markets=(Market.SPOT, Market.FUTURES)),
-    ExchangeInfo("bingx", "BingX", needs_passphrase=False, markets=(Market.SPOT, Market.FUTURES)),
-    ExchangeInfo("coinbase", "Coinbase", needs_passphrase=False, markets=(Market.SPOT,)),
-)
+# Exchanges announced but without a module yet: GET /exchanges lists them as planned, and the add
+# route answers them with its "planned" message. Every exchange of the connection guide has a module
+# now; an entry here is removed when its module lands.
+_PLANNED: tuple[ExchangeInfo, ...] = ()
 
 
 @cache
@@ -89,4 +81,4 @@ def info(exchange_id: str) -> ExchangeInfo:
 
 def planned() -> dict[str, ExchangeInfo]:
     """The guide's exchanges that are not supported yet."""
-    return {i.id: i for i in _GUIDE_EXCHANGES if not is_supported(i.id)}
+    return {i.id: i for i in _PLANNED if not is_supported(i.id)}
