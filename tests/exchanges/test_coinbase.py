@@ -261,10 +261,13 @@ def test_a_preview_with_errs_is_a_preview() -> None:
     ).ok
 
 
-@pytest.mark.parametrize(("reset", "low", "high"), [("3", 3, 3), (str(now_ms() // 1000 + 30), 29, 31)])
-def test_rate_limit_waits_for_the_reset(reset: str, low: int, high: int) -> None:
-    failure = answer("accounts", 429, None, **{"x-ratelimit-reset": reset}).failure
-    assert failure is not None and failure.retry_after_s is not None and low <= failure.retry_after_s <= high
+@pytest.mark.parametrize(("reset_in_s", "epoch"), [(3, False), (30, True)])
+def test_rate_limit_waits_for_the_reset(reset_in_s: int, epoch: bool) -> None:
+    """x-ratelimit-reset as seconds to wait, or as the epoch second of the reset."""
+    reset = now_ms() // 1000 + reset_in_s if epoch else reset_in_s
+    failure = answer("accounts", 429, None, **{"x-ratelimit-reset": str(reset)}).failure
+    assert failure is not None and failure.retry_after_s is not None
+    assert reset_in_s - 1 <= failure.retry_after_s <= reset_in_s
 
 
 def test_failure_never_keeps_the_exchange_message() -> None:
@@ -418,7 +421,20 @@ def test_a_bad_key_is_asked_twice_per_call_then_invalid(run_probe: Prober, sim: 
     sim.requests.clear()
     report = run_probe(pasted(key("InvalidKey")), SPOT)
     assert report.failure is not None and report.failure.outcome is Outcome.INVALID_KEY
-    assert len([r for r in sim.requests if r.path != TIME_PATH]) == 6  # within the budget's 7 a test
+    signed = [r for r in sim.requests if r.path != TIME_PATH]
+    clocks = [r for r in sim.requests if r.path == TIME_PATH]
+    assert len(signed) == 6 and len(clocks) == 2  # cold: measured, then once more after the 401s
+    assert len(sim.requests) <= coinbase.EXCHANGE.budget.units_per_test
+
+
+def test_a_clock_jump_after_caching_is_measured_again_on_the_401(run_probe: Prober, sim: Simulator) -> None:
+    """Coinbase answers a JWT outside its window 401, like a bad key: the resend re-measures first."""
+    assert run_probe(pasted(key("Connected")), SPOT).failure is None  # caches the offset
+    sim.config.clock_offset_ms = 150_000
+    sim.requests.clear()
+    report = run_probe(pasted(key("Connected")), SPOT)
+    assert report.failure is None, report.failure
+    assert sum(r.path == TIME_PATH for r in sim.requests) == 1
 
 
 def test_connected_status_document_says_what_coinbase_does_not_tell(run_probe: Prober) -> None:

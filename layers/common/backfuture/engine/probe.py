@@ -158,6 +158,7 @@ class _Run:
         self.calls = [c for c in spec.calls if c.role is not Role.SERVER_TIME and c.markets & markets]
         self.tasks: dict[str, asyncio.Task[Result]] = {}
         self.clocks: dict[str, asyncio.Task[int]] = {}
+        self.resyncs: dict[str, asyncio.Future[int]] = {}  # hosts re-measured after a resend_on answer
         self.clock_failures: dict[str, ExchangeFailure] = {}
 
     async def run(self) -> ProbeReport:
@@ -226,6 +227,9 @@ class _Run:
             )
             if attempt == 2 or response.status not in host.resend_on:
                 break
+            # Such an answer may mean a stale timestamp as well as a bad key: measure the clock again
+            # (once per host and run, however many calls got it), then sign afresh.
+            offset = await self._resynced_offset(host)
         return response
 
     async def _offset(self, host: Host) -> int:
@@ -240,6 +244,15 @@ class _Run:
         except ExchangeFailure as failure:
             self.clock_failures[host.name] = failure
             raise _ClockFailed from None
+
+    async def _resynced_offset(self, host: Host) -> int:
+        task = self.resyncs.get(host.name)
+        if task is None:
+            server_clock.forget(_clock_key(self.spec, host))
+            self.clocks.pop(host.name, None)
+            task = asyncio.ensure_future(self._offset(host))
+            self.resyncs[host.name] = task
+        return await task
 
     async def _server_time(self, host: Host) -> int:
         call = next(c for c in self.spec.calls if c.role is Role.SERVER_TIME and c.host == host.name)

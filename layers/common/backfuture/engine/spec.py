@@ -147,8 +147,9 @@ class Host:
     # Seconds to wait from a rate-limit answer (its status and headers), when it carries no standard
     # Retry-After.
     retry_after: Callable[[ExchangeResponse], int | None] | None = None
-    # HTTP statuses a signed call is sent once more for, freshly signed, before its answer counts
-    # (Coinbase: intermittent false 401s for valid JWTs).
+    # HTTP statuses that may mean a stale timestamp or a passing fault as well as a bad key (Coinbase's
+    # 401): the host's clock is measured again and the call sent once more, freshly signed, before its
+    # answer counts.
     resend_on: frozenset[int] = frozenset()
 
     def base_url(self) -> str:

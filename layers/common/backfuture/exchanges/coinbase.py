@@ -95,7 +95,8 @@ FACTS: Final = (
          True),
     Fact("401", "bad or unknown key, bad or expired JWT, and (unconfirmed) a foreign IP all answer 401, "
          "body unconfirmed: invalid_key, whose remedy names the IP allow-list too. Valid JWTs sometimes get "
-         "a false 401, so a 401 is asked once more with a fresh JWT before it counts",
+         "a false 401, and a JWT made with a stale clock offset gets one too, so after a 401 the clock is "
+         "measured again and the call sent once more with a fresh JWT before the 401 counts",
          "[REF] §4.5 (coinbase-advanced-py#132)", False),
     Fact("rate limit", "429, sometimes an HTML page; headers x-ratelimit-limit/-remaining/-reset "
          "(reset read as epoch seconds, unconfirmed); private 30 requests/s per user, public 10/s per IP",
@@ -343,11 +344,11 @@ EXCHANGE: Final = ExchangeSpec(
     credentials=CredentialRules(pem_secret=True, unusable=unusable),
     budget=RequestBudget(
         window_s=10,
-        # time (public, cached per container), key_permissions, accounts, preview, and each signed call
-        # once more on a 401: at most 7 requests a test, 20 tests per 10 s. Only the clock counts
-        # against the per-IP public limit: at most 2 requests/s of its 10.
-        max_units=140,
-        units_per_test=7,
+        # time (public, cached per container), key_permissions, accounts, preview; on a 401 the time
+        # again and each signed call once more: at most 8 requests a test, 20 tests per 10 s. Only the
+        # clock counts against the per-IP public limit: at most 4 requests/s of its 10.
+        max_units=160,
+        units_per_test=8,
         unit="requests",
         exchange_limit="public 10 requests/s per IP; private 30 requests/s per user",
         source="[REF] exchanges-next.md Part B §4.5 (Coinbase rate-limit docs)",
