@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from backfuture.engine.spec import ErrorBudget
+from backfuture.exchanges import Market
 from backfuture.exchanges.bingx import EXCHANGE as BINGX
 from backfuture.quotas import PLATFORM_ERRORS, endpoints_tested, error_budget, error_counters
 from tests.faults import faulty_aws
@@ -85,10 +86,10 @@ def test_counters_are_per_endpoint_unless_declared_for_the_whole_exchange() -> N
 
 
 def test_a_test_checks_every_endpoint_its_markets_may_call() -> None:
-    spot = endpoints_tested("bingx", ["spot"])
+    spot = endpoints_tested("bingx", [Market.SPOT])
     assert KEY_INFO in spot and "/openApi/swap/v2/server/time" in spot and ORDER_TEST not in spot
-    assert ORDER_TEST in endpoints_tested("bingx", ["futures"])
-    assert set(endpoints_tested("bingx", ["spot", "futures"])) == {c.path for c in BINGX.calls}
+    assert ORDER_TEST in endpoints_tested("bingx", [Market.FUTURES])
+    assert set(endpoints_tested("bingx", [Market.SPOT, Market.FUTURES])) == {c.path for c in BINGX.calls}
 
 
 # -- counting --------------------------------------------------------------------------------------
