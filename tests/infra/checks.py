@@ -65,6 +65,7 @@ EXPECTED_IDENTITY_GRANTS: dict[str, set[tuple[str, str]]] = {
         ("secretsmanager:DeleteSecret", CONNECTION_SECRETS),
         ("dynamodb:UpdateItem", TABLE),
         ("dynamodb:PutItem", TABLE),  # audit events, in the result's transaction
+        ("dynamodb:ConditionCheckItem", TABLE),  # the error budget's check, in the quota transaction
         ("events:PutEvents", BUS),
     },
     "GetStatusRole": _logs("GetStatusLogGroup")
@@ -86,6 +87,7 @@ EXPECTED_IDENTITY_GRANTS: dict[str, set[tuple[str, str]]] = {
         ("dynamodb:Scan", TABLE),
         ("dynamodb:UpdateItem", TABLE),
         ("dynamodb:PutItem", TABLE),
+        ("dynamodb:ConditionCheckItem", TABLE),
         ("events:PutEvents", BUS),
     },
 }

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from backfuture.quotas import platform_budget
+from backfuture.quotas import error_budget, platform_budget
 from tests.api_client import ApiClient
 from tests.faults import faulty_aws
 from tests.integration.test_aws_faults import count_orphans
@@ -166,6 +166,78 @@ def test_every_exchange_has_a_budget_well_under_its_limit() -> None:
         budget = platform_budget(exchange)
         assert budget.max_units >= budget.units_per_test >= 1 and budget.window_s >= 1
         assert budget.source and budget.exchange_limit
+        errors = error_budget(exchange)
+        if errors is not None:
+            assert errors.max_errors >= 1 and errors.window_s >= 1
+            assert errors.source and errors.exchange_limit
+
+
+# -- the platform's error budget per exchange (BingX bans an IP's endpoint after 20 error answers) --
+
+
+@pytest.fixture
+def real_budgets(fixed_clock: None) -> Iterator[dict[str, str]]:
+    yield from limits(PLATFORM_BUDGET_FACTOR="1")
+
+
+def bingx_requests(sim: Any) -> list[str]:
+    return [r.path for r in sim.requests if r.venue == "bingx-api"]
+
+
+def test_bad_bingx_keys_spend_the_error_budget_then_bingx_is_not_called(real_budgets: Any, sim: Any) -> None:
+    budget = error_budget("bingx")
+    assert budget is not None
+    # Given users pasting bad BingX keys: each test costs one error answer, on the key info
+    for n in range(budget.max_errors):
+        api = ApiClient(f"paster-{n}")
+        connection = add(api, demo("invalid_key", exchange="bingx"), name="B")
+        tested = api.post(f"/connections/{connection['id']}/test").body
+        assert tested["error"]["code"] == "invalid_key", tested
+    assert bingx_requests(sim).count("/openApi/v1/account/apiPermissions") == budget.max_errors
+    calls_before = len(sim.requests)
+
+    # When anyone tests a BingX key in the same 8-minute window, even a good one
+    careful = ApiClient("careful")
+    good = add(careful, demo("connected", exchange="bingx"), name="B")
+    tested = careful.post(f"/connections/{good['id']}/test")
+
+    # Then it answers like BingX's own rate limiting until the window ends, without calling BingX
+    window_left_s = budget.window_s - NOW_S % budget.window_s
+    assert tested.status == 200
+    assert tested.body["status"] == "unavailable"
+    assert tested.body["error"]["code"] == "rate_limited"
+    assert tested.body["error"]["details"] == {"retry_after_s": window_left_s}
+    assert len(sim.requests) == calls_before
+    # other exchanges are unaffected
+    mexc = add(careful, demo("connected"), name="M")
+    assert careful.post(f"/connections/{mexc['id']}/test").body["status"] == "connected"
+    assert (
+        len(sim.requests) > calls_before
+        and bingx_requests(sim).count("/openApi/v1/account/apiPermissions") == budget.max_errors
+    )
+
+
+def test_only_a_test_with_error_answers_costs_an_extra_aws_call(
+    aws: dict[str, str], sim: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = ApiClient("user-a")
+    good = add(api, demo("connected", exchange="bingx"), name="Good")
+    bad = add(api, demo("invalid_key", exchange="bingx"), name="Bad")
+    with faulty_aws(monkeypatch) as clients:
+        assert api.post(f"/connections/{good['id']}/test").body["status"] == "connected"
+        healthy = list(clients["dynamodb"].log)
+        clients["dynamodb"].log.clear()
+        assert api.post(f"/connections/{bad['id']}/test").body["status"] == "failed"
+        failing = list(clients["dynamodb"].log)
+    # the claim; the quotas with the error budget's check; the result
+    claim, quotas, result = (
+        "dynamodb.update_item",
+        "dynamodb.transact_write_items",
+        "dynamodb.transact_write_items",
+    )
+    assert healthy == [claim, quotas, result]
+    # the bad key's error answer is counted between the probe and the result
+    assert failing == [claim, quotas, "dynamodb.update_item", result]
 
 
 # -- a write whose outcome is unknown ------------------------------------------------------------

@@ -360,3 +360,51 @@ def test_a_success_is_read_by_the_call() -> None:
 def test_an_exchange_code_that_could_carry_input_is_not_kept() -> None:
     result = classify(BALANCES, HOST, response(400, {"code": "key-0123456789abcdef and more"}))
     assert result.failure is not None and result.failure.exchange_code is None
+
+
+# --------------------------------------------------------------------------------------------
+# Counting error answers (the platform's error budget: engine.spec.ErrorBudget)
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_healthy_test_gives_no_error_answers() -> None:
+    report, _ = run(
+        spec(KEY_INFO, BALANCES, ORDER_TEST),
+        {"/key": ok(CLEAN_KEY), "/balances": ok([]), "/order/test": ok({})},
+    )
+    assert report.error_answers == {}
+
+
+def test_error_answers_are_counted_by_endpoint() -> None:
+    report, _ = run(
+        spec(KEY_INFO, BALANCES, ORDER_TEST),
+        # a denial, and an order rejection that proves the right: the exchange counts both as errors
+        {"/key": ok(CLEAN_KEY), "/balances": err("2", 403), "/order/test": err("77")},
+    )
+    assert report.failure is not None and report.failure.outcome is Outcome.NO_READ_PERMISSION
+    assert report.checks["trade"] is CheckValue.OK
+    assert report.error_answers == {"/balances": 1, "/order/test": 1}
+
+
+def test_a_rejected_key_counts_on_each_pass_of_a_clock_resync() -> None:
+    report, _ = run(spec(KEY_INFO), {"/key": err("4")})
+    assert report.error_answers == {"/key": 2}
+    report, _ = run(spec(KEY_INFO), {"/key": err("1", 401)})
+    assert report.error_answers == {"/key": 1}
+
+
+def test_rate_limits_and_clock_errors_are_error_answers_but_silence_is_not() -> None:
+    def timeout(request: httpx.Request) -> Answer:
+        raise httpx.ReadTimeout("slow", request=request)
+
+    report, _ = run(spec(KEY_INFO, BALANCES), {"/key": (429, {}), "/balances": timeout})
+    assert report.error_answers == {"/key": 1}
+    server_clock.forget()
+    report, _ = run(spec(KEY_INFO), {"/time": err("9", 400), "/key": ok(CLEAN_KEY)})
+    assert report.error_answers == {"/time": 1}
+
+
+def test_a_success_the_call_cannot_read_is_not_an_error_answer() -> None:
+    report, _ = run(spec(KEY_INFO), {"/key": ok({"no": "permissions"})})
+    assert report.failure is not None and report.failure.outcome is Outcome.EXCHANGE_UNAVAILABLE
+    assert report.error_answers == {}

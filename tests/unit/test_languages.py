@@ -159,7 +159,8 @@ def test_a_reason_picks_its_outcome_variant_and_survives_relocalisation() -> Non
     legacy = explain(Outcome.INVALID_KEY, ["3.120.1.1"], "en", reason="legacy_key")
     assert legacy["code"] == plain["code"] == "invalid_key" and legacy["remedy"] != plain["remedy"]
     assert "3.120.1.1" in legacy["remedy"]
-    assert explain(Outcome.INVALID_KEY, [], "en", reason="no-such-reason") == explain(Outcome.INVALID_KEY, [], "en")
+    unknown_reason = explain(Outcome.INVALID_KEY, [], "en", reason="no-such-reason")
+    assert unknown_reason == explain(Outcome.INVALID_KEY, [], "en")
     stored = {**legacy, "details": {"reason": "legacy_key"}}
     use_language("hu")
     try:

@@ -12,7 +12,9 @@ import ipaddress
 import re
 import threading
 import time
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -46,6 +48,9 @@ class TestResult:
     trading_ready: bool | None  # None: unchanged (the exchange was not reachable, the key not judged)
     document: dict[str, Any]  # the status document without connection_id
     key_expires_at: str | None = None  # where the exchange reports the key's expiry
+    # The exchange's error answers by endpoint (ProbeReport.error_answers): the service counts them
+    # against the exchange's error budget.
+    error_answers: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def refused(self) -> bool:
@@ -97,11 +102,12 @@ async def _probe_within_budget(
         state.client = new_http_client()
     spec = exchange(exchange_id)
     http = ExchangeHttp(state.client, spec.allowed_endpoints())
+    errors: Counter[str] = Counter()  # kept when the budget cuts the probe short
     try:
         async with asyncio.timeout(TEST_BUDGET_S):
-            return await probe(spec, http, credentials, markets)
+            return await probe(spec, http, credentials, markets, errors)
     except TimeoutError:
-        return ProbeReport(failure=ExchangeFailure(Outcome.EXCHANGE_UNAVAILABLE))
+        return ProbeReport(failure=ExchangeFailure(Outcome.EXCHANGE_UNAVAILABLE), error_answers=dict(errors))
 
 
 # --------------------------------------------------------------------------------------------
@@ -184,6 +190,7 @@ def diagnose(
         trading_ready,
         document,
         key_expires_at=expires.astimezone(UTC).isoformat().replace("+00:00", "Z") if expires else None,
+        error_answers=dict(report.error_answers),
     )
 
 
@@ -205,8 +212,9 @@ def refusal_without_secret(egress_ips: list[str]) -> TestResult:
 
 
 def platform_budget_spent(retry_after_s: int, egress_ips: list[str]) -> TestResult:
-    """The result when the platform's budget for this exchange is spent (backfuture.quotas): the
-    exchange was not called, and the user sees what an exchange's own rate limiting looks like."""
+    """The result when the platform's request or error budget for this exchange is spent
+    (backfuture.quotas): the exchange was not called, and the user sees what an exchange's own rate
+    limiting looks like."""
     report = ProbeReport(failure=ExchangeFailure(Outcome.RATE_LIMITED, retry_after_s=retry_after_s))
     return diagnose(report, frozenset(), egress_ips, duration_ms=0)
 

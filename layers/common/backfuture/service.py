@@ -23,7 +23,7 @@ import base64
 import json
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -48,9 +48,10 @@ from backfuture.models import (
     UpdateConnectionRequest,
 )
 from backfuture.observability import logger, metrics, tracer
-from backfuture.quotas import platform_budget
+from backfuture.quotas import PLATFORM_ERRORS, endpoints_tested, error_budget, error_counters, platform_budget
 from backfuture.status_events import DELETED, StatusChange, publish
 from backfuture.storage.repository import (
+    Ceiling,
     ConnectionRecord,
     ConnectionRepository,
     Counter,
@@ -275,7 +276,9 @@ class ConnectionService:
             if record.secret_arn is not None:
                 self.vault.destroy(record.secret_arn)
             return status_document(record), False
-        budget_wait_s = self._spend_quotas(record.owner, record.exchange, for_user=actor is not SYSTEM_ACTOR)
+        budget_wait_s = self._spend_quotas(
+            record.owner, record.exchange, record.markets, for_user=actor is not SYSTEM_ACTOR
+        )
         credentials: Credentials | None = None
         if budget_wait_s is not None:
             # All users together have used what the platform may send this exchange right now.
@@ -295,6 +298,8 @@ class ConnectionService:
                 record.exchange, credentials, frozenset(Market(m) for m in record.markets), egress_ips
             )
             del credentials
+            if result.error_answers:
+                self._count_errors(record.exchange, result.error_answers)
         if result.trading_ready is None:  # the key was not judged: as before the test
             ready = record.trading_ready
         else:
@@ -420,11 +425,14 @@ class ConnectionService:
                 raise
             return self.repository.record_result(record, **fields)
 
-    def _spend_quotas(self, owner: str, exchange: str, *, for_user: bool = True) -> int | None:
+    def _spend_quotas(
+        self, owner: str, exchange: str, markets: Sequence[str], *, for_user: bool = True
+    ) -> int | None:
         """Take one test from the user's hourly quota (``for_user``: not for re-validation) and its
-        share of the exchange's platform budget, in one transaction (all or none). Raises
-        QUOTA_EXCEEDED when the user's quota is used up; returns the seconds to wait when the
-        platform's budget is spent, else None."""
+        share of the exchange's platform budget, in one transaction (all or none), which also
+        requires the error counters of the endpoints the test may call to be under the exchange's
+        error budget. Raises QUOTA_EXCEEDED when the user's quota is used up; returns the seconds to
+        wait when the platform's request or error budget is spent, else None."""
         now_s = now_ms() // 1000
         limit = settings().tests_per_user_per_hour
         hour = now_s // 3600
@@ -440,11 +448,37 @@ class ConnectionService:
             window_end,
         )
         user = Counter(user_pk(owner), f"QUOTA#tests#{hour}", 1, limit, hour_end)
-        spent = self.repository.take_together([platform, user] if for_user else [platform])
-        if 1 in spent:
+        counters = [platform, user] if for_user else [platform]
+        tested = endpoints_tested(exchange, (Market(m) for m in markets))
+        errors = error_counters(exchange, dict.fromkeys(tested, 0), now_s)
+        allowed = error_budget(exchange)
+        max_errors = int(allowed.max_errors * settings().platform_budget_factor) if allowed else 0
+        spent = self.repository.take_together(
+            counters, [Ceiling(PLATFORM_ERRORS, e.sk, max_errors) for e in errors]
+        )
+        if for_user and 1 in spent:
             metrics.add_metric(name="QuotaExceeded", unit="Count", value=1)
             raise quota_exceeded("TESTS_PER_USER_PER_HOUR", limit, hour_end - now_s)
-        return max(1, window_end - now_s) if spent else None
+        if not spent:
+            return None
+        if max(spent) >= len(counters):
+            # Enough error answers this window: more could get the platform's IPs banned.
+            metrics.add_metric(name="ErrorBudgetSpent", unit="Count", value=1)
+        ends = [window_end if i < len(counters) else errors[i - len(counters)].window_end_s for i in spent]
+        return max(1, max(ends) - now_s)
+
+    def _count_errors(self, exchange: str, error_answers: Mapping[str, int]) -> None:
+        """Add a test's error answers to the exchange's error budget (one write per endpoint that
+        answered errors; exchanges without an error budget are not counted). A failed write loses
+        the count, not the test's result."""
+        for counter in error_counters(exchange, error_answers, now_ms() // 1000):
+            try:
+                self.repository.add_to_counter(
+                    PLATFORM_ERRORS, counter.sk, counter.errors, counter.window_end_s
+                )
+            except StorageUnavailable:
+                metrics.add_metric(name="ErrorAnswersNotCounted", unit="Count", value=counter.errors)
+                logger.warning("error answers not counted", extra={"exchange": exchange})
 
     def _clean_up_after_failed_write(
         self, error: BaseException, owner: str, connection_id: str, arn: str

@@ -8,7 +8,8 @@ How a test runs, for every exchange alike:
    ``needs`` another awaits that answer, so dependent calls start as soon as their input is known.
    A warm container thus tests in about one round trip, a cold one in about two.
 2. Each answer is classified once (:func:`classify`): the host's envelope says whether it
-   succeeded; otherwise the call's and then the host's error table say what it means.
+   succeeded; otherwise the call's and then the host's error table say what it means. Error
+   answers are counted by endpoint (``ProbeReport.error_answers``): some exchanges ban for them.
 3. :func:`judge` turns the results into checks, permissions and facts, and picks the one failure
    the user must fix first. A timestamp rejection makes :func:`probe` forget the exchange's clocks
    and run once more before it reports ``clock_skew``.
@@ -22,6 +23,7 @@ import asyncio
 import hashlib
 import json
 import time
+from collections import Counter
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -92,21 +94,30 @@ _BEST_EFFORT_REPORTED: Final = frozenset({Outcome.RATE_LIMITED})
 
 
 async def probe(
-    spec: ExchangeSpec, http: ExchangeHttp, credentials: Credentials, markets: frozenset[Market]
+    spec: ExchangeSpec,
+    http: ExchangeHttp,
+    credentials: Credentials,
+    markets: frozenset[Market],
+    error_answers: Counter[str] | None = None,
 ) -> ProbeReport:
-    """Test one key on one exchange. Never raises for an exchange's answer or silence."""
+    """Test one key on one exchange. Never raises for an exchange's answer or silence.
+
+    ``error_answers`` (the caller's, so a probe cut short still tells) counts the exchange's error
+    answers by endpoint, both passes included; the report carries them too."""
     unusable = spec.credentials.unusable(credentials) if spec.credentials.unusable else None
     if unusable is not None:
         # Known not to work (a retired kind of key): the exchange is not called at all.
         report = ProbeReport(failure=ExchangeFailure(Outcome.INVALID_KEY, reason=unusable))
         report.checks["credentials"] = CheckValue.FAILED
         return report
-    report = await _Run(spec, http, credentials, markets).run()
+    errors: Counter[str] = Counter() if error_answers is None else error_answers
+    report = await _Run(spec, http, credentials, markets, errors).run()
     if report.failure is not None and report.failure.outcome is Outcome.CLOCK_SKEW:
         # Our clock or the cached offset drifted: measure the exchange's clocks again, once.
         for host in spec.hosts:
             server_clock.forget(_clock_key(spec, host))
-        report = await _Run(spec, http, credentials, markets).run()
+        report = await _Run(spec, http, credentials, markets, errors).run()
+    report.error_answers = dict(errors)
     return report
 
 
@@ -124,6 +135,8 @@ class Result:
     failure: ExchangeFailure | None = None
     ran: bool = True
     ambiguous: bool = False  # KEY_OR_DENIED: judged once every answer is in
+    # The exchange answered with an error (PROVES_RIGHT included: the exchange counts it as one).
+    error_answer: bool = False
 
     @property
     def ok(self) -> bool:
@@ -149,9 +162,15 @@ def _clock_key(spec: ExchangeSpec, host: Host) -> str:
 
 class _Run:
     def __init__(
-        self, spec: ExchangeSpec, http: ExchangeHttp, credentials: Credentials, markets: frozenset[Market]
+        self,
+        spec: ExchangeSpec,
+        http: ExchangeHttp,
+        credentials: Credentials,
+        markets: frozenset[Market],
+        errors: Counter[str],
     ) -> None:
         self.spec = spec
+        self.errors = errors
         self.http = http
         self.credentials = credentials
         self.markets = markets
@@ -200,6 +219,8 @@ class _Run:
             failure.check = _check_of(call)
             return Result(call, failure=failure)
         result = classify(call, host, response)
+        if result.error_answer:
+            self.errors[call.path] += 1
         if result.ok and call.cache_s > 0:
             _answer_cache[cache_key] = (result.value, time.monotonic() + call.cache_s)
         return result
@@ -227,6 +248,7 @@ class _Run:
             )
             if attempt == 2 or response.status not in host.resend_on:
                 break
+            self.errors[call.path] += 1  # the answer not kept is an error answer all the same
             # Such an answer may mean a stale timestamp as well as a bad key: measure the clock again
             # (once per host and run, however many calls got it), then sign afresh.
             offset = await self._resynced_offset(host)
@@ -259,6 +281,8 @@ class _Run:
         current_call.set(call.name)  # this task's own context: the clock, not the call awaiting it
         response = await self.http.request("GET", host.base_url() + call.path)
         result = classify(call, host, response)
+        if result.error_answer:
+            self.errors[call.path] += 1
         if result.failure is not None:
             raise result.failure
         if not isinstance(result.value, int) or isinstance(result.value, bool):
@@ -293,14 +317,16 @@ def classify(call: Call, host: Host, response: ExchangeResponse) -> Result:
             return Result(call, failure=_failure(call, host, response, Outcome.EXCHANGE_UNAVAILABLE, code))
     answer = _answer(call, host, response, code)
     if answer is Verdict.PROVES_RIGHT:
-        return Result(call, value=True)
+        return Result(call, value=True, error_answer=True)
     if answer is Verdict.DENIED:
-        return Result(call, failure=_failure(call, host, response, _denied(call), code))
-    if answer is Verdict.KEY_OR_DENIED:
+        failure = _failure(call, host, response, _denied(call), code)
+    elif answer is Verdict.KEY_OR_DENIED:
         failure = _failure(call, host, response, Outcome.INVALID_KEY, code)
-        return Result(call, failure=failure, ambiguous=True)
-    assert isinstance(answer, Outcome)
-    return Result(call, failure=_failure(call, host, response, answer, code))
+        return Result(call, failure=failure, ambiguous=True, error_answer=True)
+    else:
+        assert isinstance(answer, Outcome)
+        failure = _failure(call, host, response, answer, code)
+    return Result(call, failure=failure, error_answer=True)
 
 
 def _answer(call: Call, host: Host, response: ExchangeResponse, code: str | None) -> Answer:

@@ -11,7 +11,9 @@ An exchange module (``backfuture.exchanges.<id>``) is data plus a few pure funct
   mapped to the contract's outcomes, or to a verdict that depends on the call (:data:`DENIED`,
   :data:`KEY_OR_DENIED`, :data:`PROVES_RIGHT`);
 * :class:`Facts`: what a key-info (or any) answer says about the key;
-* :class:`Fact`: each exchange fact the module relies on, with its source and whether it is confirmed.
+* :class:`Fact`: each exchange fact the module relies on, with its source and whether it is confirmed;
+* :class:`RequestBudget` and, where the exchange bans for error answers, :class:`ErrorBudget`: what
+  the platform as a whole may draw from it.
 
 The engine (``backfuture.engine.probe``) runs every exchange from these, the same way.
 """
@@ -291,6 +293,33 @@ class RequestBudget:
 
 
 @dataclass(frozen=True, slots=True)
+class ErrorBudget:
+    """How many error answers the platform as a whole may draw from this exchange (``backfuture.quotas``).
+
+    Some exchanges ban the calling IP after repeated error answers, whatever the request rate. Every
+    user's test leaves through the same Elastic IPs, so users pasting bad keys could get the platform
+    banned for everyone. An error answer is any answer the envelope does not call a success (a
+    rejected key, an order test's rejection, a rate limit); a timeout is no answer. Each probe adds
+    its error answers to a counter per window (per endpoint, the call's path, when ``per_endpoint``);
+    a test is not sent while a counter of an endpoint it may call has reached ``max_errors``. The
+    counters are fixed windows, so an exchange's sliding window of the same length can see two of
+    them, and tests already under way when a counter fills still add theirs: ``max_errors`` stays
+    well under half the exchange's figure.
+    """
+
+    window_s: int
+    max_errors: int  # per window (and endpoint), all of the platform's IPs together
+    exchange_limit: str  # the documented ban the budget stays under
+    source: str
+    confirmed: bool
+    per_endpoint: bool = True  # False: one counter for all of the exchange's endpoints
+
+    def endpoint(self, path: str) -> str:
+        """The counter an error answer on ``path`` goes to."""
+        return path if self.per_endpoint else "*"
+
+
+@dataclass(frozen=True, slots=True)
 class CredentialRules:
     """What this exchange's credentials look like, beyond the generic checks."""
 
@@ -313,6 +342,7 @@ class ExchangeSpec:
     budget: RequestBudget
     credentials: CredentialRules = field(default_factory=CredentialRules)
     facts: tuple[Fact, ...] = ()
+    error_budget: ErrorBudget | None = None  # only where the exchange bans for error answers
 
     def host(self, name: str) -> Host:
         return next(h for h in self.hosts if h.name == name)

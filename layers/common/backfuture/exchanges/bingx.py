@@ -14,6 +14,8 @@ the order. BingX has no spot order test: spot trading is the key's permission 1.
 BingX bans after repeated error answers (over 20 on one endpoint in 8 minutes: 100410), so every
 call but the clock waits for the key info: a bad key, secret, IP or clock costs one error answer per
 test on one endpoint, and the order test runs only for keys that list the perpetual-trading right.
+The platform counts those answers (``error_budget``) and stops testing BingX keys for the rest of
+the window before its IPs come near the ban.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from backfuture.engine.spec import (
     Call,
     Draft,
     Envelope,
+    ErrorBudget,
     Errors,
     ExchangeSpec,
     Fact,
@@ -92,10 +95,13 @@ FACTS: Final = (
          "per endpoint); headers X-RateLimit-Requests-Remain / -Expire; 429 then 418 ban",
          "[REF] §3.5; [BX-DOCS]", True),
     Fact("error budget", "over 20 error answers on one endpoint within 8 minutes ban it (100410): the plan "
-         "sends nothing signed before the key info succeeded, so a rejected key costs one error per test; "
-         "the budget's per-endpoint share (20 tests per 10 s) keeps the platform far below the request "
-         "limits, not below the error count, which needs a platform-wide error counter", "[REF] §3.5, §3.6",
-         True),
+         "sends nothing signed before the key info succeeded, so a rejected key costs one error answer per "
+         "test, on apiPermissions (two when a clock re-sync repeats it). The platform counts every error "
+         "answer per endpoint and 480 s window, all IPs together, and sends no test while an endpoint it may "
+         "call has 5 this window (error_budget). Whether the count is per IP or per UID, per error code, and "
+         "whether the order test's rejections of the order (101204, 109400) count are unknown: all are "
+         "counted together, as if per IP", "[REF] §3.5 ('over 20 error code:100202 requests within 480000 ms "
+         "for this api'), §3.6", False),
     Fact("IP rate limit", "per IP: 1000 requests per 10 s in total on account endpoints and 100 per 10 s "
          "per endpoint (market data 100 per 10 s); per UID per endpoint otherwise (apiPermissions 5/s, order "
          "test 5/s)", "[JKORF] BingXExchange.cs RateLimiter (RestAccount1, RestMarket); [BX-DOCS] KPwr, "
@@ -322,5 +328,15 @@ EXCHANGE: Final = ExchangeSpec(
         "(JKorf; BingX's docs give per-UID figures)",
         source="JKorf BingX.Net BingXExchange.cs RateLimiter; a fifth of the per-endpoint IP limit",
         confirmed=False,
+    ),
+    error_budget=ErrorBudget(
+        window_s=480,
+        # per endpoint, all IPs together (a test cannot tell which NAT IP it leaves by). A sliding
+        # 8 minutes spans two windows (10 errors); the other 10 cover tests already under way when the
+        # counter fills (each adds at most 2 per endpoint: the clock re-sync repeats a pass).
+        max_errors=5,
+        exchange_limit="over 20 error answers on one endpoint within 480000 ms: 100410 ban",
+        source="[REF] §3.5 real 100410 message, §3.6; FACTS: error budget",
+        confirmed=True,
     ),
 )

@@ -12,6 +12,8 @@ Items (``PK`` / ``SK``):
 * ``USER#<sub>`` / ``PROFILE``: the user's connection count (the per-user cap).
 * ``USER#<sub>`` / ``QUOTA#<name>#<window>`` and ``PLATFORM#budget`` / ``<exchange>#<window>``:
   fixed-window counters of the abuse limits (backfuture.quotas), removed by the table's TTL.
+  ``PLATFORM#errors`` / ``<exchange>#<endpoint>#<window>``: the error answers an exchange gave
+  (its error budget), added after a test and checked by the next one's quota transaction.
 * ``USER#<sub>`` / ``EVENT#<ULID>``: the audit trail (``backfuture.audit``), written in the same
   transaction as the change each event records; the ``ConnectionEvents`` index serves one
   connection's trail.
@@ -147,6 +149,16 @@ class Counter:
     cost: int
     limit: int
     window_end_s: int
+
+
+@dataclass(frozen=True)
+class Ceiling:
+    """A counter filled elsewhere (an exchange's error answers): a transaction only checks that it
+    is under its limit (ConnectionRepository.take_together)."""
+
+    pk: str
+    sk: str
+    limit: int
 
 
 @dataclass(frozen=True)
@@ -605,10 +617,12 @@ class ConnectionRepository:
 
     # -- abuse limits: fixed-window counters
 
-    def take_together(self, counters: list[Counter]) -> set[int]:
-        """Take from several counters in one transaction: all or none. Returns the indexes of the
-        counters that had no room left (empty: all taken)."""
+    def take_together(self, counters: list[Counter], ceilings: Sequence[Ceiling] = ()) -> set[int]:
+        """Take from several counters in one transaction: all or none, and only while every ceiling
+        is under its limit. Returns the indexes (ceilings after counters) of those that had no room
+        left (empty: all taken)."""
         items = [{"Update": self._counter(c.pk, c.sk, c.cost, c.limit, c.window_end_s)} for c in counters]
+        items += [{"ConditionCheck": self._under(c)} for c in ceilings]
         try:
             self._db.transact_write_items(TransactItems=items)
         except (ClientError, BotoCoreError) as error:
@@ -634,6 +648,29 @@ class ConnectionRepository:
                 {":zero": 0, ":cost": cost, ":room": limit - cost, ":expires": window_end_s + 3600}
             ),
         }
+
+    def _under(self, ceiling: Ceiling) -> dict[str, Any]:
+        return {
+            "TableName": self._table,
+            "Key": self._ser({"PK": ceiling.pk, "SK": ceiling.sk}),
+            "ConditionExpression": "attribute_not_exists(spent) OR spent < :limit",
+            "ExpressionAttributeValues": self._ser({":limit": ceiling.limit}),
+        }
+
+    def add_to_counter(self, pk: str, sk: str, amount: int, window_end_s: int) -> None:
+        """Add what already happened to a counter, whatever its limit (an exchange's error answers).
+        A plain update, not a transaction: concurrent additions to one item all count."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=self._ser({"PK": pk, "SK": sk}),
+                UpdateExpression="SET spent = if_not_exists(spent, :zero) + :n, expires_at = :expires",
+                ExpressionAttributeValues=self._ser(
+                    {":zero": 0, ":n": amount, ":expires": window_end_s + 3600}
+                ),
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise _unavailable(error) from None
 
     # -- key locks
 
