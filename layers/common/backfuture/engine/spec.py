@@ -215,9 +215,10 @@ class Call:
     ``read`` turns the answer's payload into the call's value (a :class:`Facts`, a server time in
     ms, a bool, a symbol list...); it raises ``ValueError``/``KeyError``/``TypeError`` on an answer
     not shaped as documented. ``read_with`` does the same knowing the call's :class:`Inputs`, for an
-    answer that lists several keys, where only the tested key's entry speaks about it. ``needs`` names calls whose values ``params``/``body``/``when`` use;
-    the call starts as soon as they are known. By default it runs only when all of them succeeded;
-    ``when`` decides otherwise (a fallback that runs when another call failed with one code).
+    answer that lists several keys, where only the tested key's entry speaks about it. ``needs``
+    names calls whose values ``params``/``body``/``when`` use; the call starts as soon as they are
+    known. By default it runs only when all of them succeeded; ``when`` decides otherwise (a
+    fallback that runs when another call failed with one code).
     """
 
     name: str
