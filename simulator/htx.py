@@ -136,8 +136,9 @@ add("exchangeerror", "exchange_error", "spot or futures",
     "Private calls answer an unexpected code (invalid-parameter); it is kept for support.",
     answers={"*": spot_error("invalid-parameter", "invalid parameter")})
 add("spotlocked", "account_restricted", "spot",
-    "The spot account's state is lock in /v1/account/accounts while every other call passes "
-    "(futures alone still connects).", spot_state="lock")
+    "The spot account's state is lock in /v1/account/accounts while every other call passes (futures "
+    "alone still connects). Its trade right covers futures too: unneeded_permission on a spot connection.",
+    spot_state="lock")
 # fmt: on
 
 DEMO_KEYS = book.demo_keys

@@ -66,8 +66,8 @@ FACTS: Final = (
          "field is {mode} in the official SDK and the API key string in a third-party SDK: an entry whose "
          "key string is the tested key is read; an entry naming another key never is; without names, a "
          "lone entry is the caller's and several are read as not telling (account/detail instead)",
-         "[GATE-SDK] docs/AccountKeyInfo.md, docs/AccountDetailKey.md; [sdk3] tiagosiebler/gateio-api "
-         "src/types/response/account.ts AccountMainKey (key: string); [REF] 1.3", False),
+         "[GATE-SDK] docs/AccountKeyInfo.md, docs/AccountDetailKey.md; tiagosiebler/gateio-api @fe0d82c "
+         "(third party) src/types/response/account.ts AccountMainKey (key: string); [REF] 1.3", False),
     Fact("key state", "main_keys state 2 (locked) or 3 (frozen): the key may not be used, account_restricted "
          "(a withdraw right still refuses the key). Whether such a key gets this answer or ACCOUNT_LOCKED on "
          "every call is unknown: both are account_restricted",
