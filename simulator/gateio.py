@@ -46,7 +46,9 @@ class GateKey(VenueKey):
     mode: int = 1  # 1 classic, 2 legacy unified
     created_days_ago: int = 30
     futures_opened: bool = True  # False: USER_NOT_FOUND on /futures/usdt/accounts
-    main_keys_shape: str = "object"  # "object", "array" (one entry), "several" (two keys listed)
+    # "object", "array" (one entry), "several" (two keys listed), "several_named" (two keys listed,
+    # each naming its key string, as a third-party SDK types the key field; UNCONFIRMED)
+    main_keys_shape: str = "object"
     sub_account: bool = False  # main_keys refused (FORBIDDEN) for a sub-account key (UNCONFIRMED)
 
 
@@ -149,6 +151,13 @@ add("SeveralKeys", "connected", "spot",
 add("UnknownScope", "connected", "spot or futures",
     "Lists a scope the platform does not know (futurepay): warning withdraw_unverifiable.",
     perms=(*TRADE, ("futurepay", RW)))
+add("SeveralKeysNamed", "connected", "spot or futures",
+    "main_keys lists two keys, each with its key string: the tested key's entry is read (the other "
+    "one may withdraw), so every fact is known.", main_keys_shape="several_named")
+add("KeyLocked", "account_restricted", "spot or futures",
+    "main_keys reports state 2 (locked) while every call passes: account_restricted.", state=2)
+add("KeyFrozen", "account_restricted", "spot or futures",
+    "main_keys reports state 3 (frozen) while every call passes: account_restricted.", state=3)
 # fmt: on
 
 DEMO_KEYS = book.demo_keys
@@ -183,9 +192,11 @@ def _main_keys(call: Call) -> SimResponse:
     entry = _key_entry(key, call.now_ms)
     if key.main_keys_shape == "array":
         return ok([entry])
+    other = {**entry, "perms": [{"name": "wallet", "read_only": False}], "ip_whitelist": []}
     if key.main_keys_shape == "several":
-        other = {**entry, "perms": [{"name": "wallet", "read_only": False}], "ip_whitelist": []}
         return ok([entry, other])
+    if key.main_keys_shape == "several_named":
+        return ok([{**other, "key": "0" * 32}, {**entry, "key": key.api_key}])
     return ok(entry)
 
 

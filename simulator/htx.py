@@ -45,6 +45,7 @@ class HtxKey(VenueKey):
     permissions: tuple[str, ...] = TRADE
     valid_days: int = -1
     futures_opened: bool = True
+    spot_state: str = "working"  # the spot account's state in /v1/account/accounts: working or lock
 
 
 def spot_error(code: str, msg: str) -> SimResponse:
@@ -134,6 +135,10 @@ add("clockskew", "clock_skew", "spot or futures",
 add("exchangeerror", "exchange_error", "spot or futures",
     "Private calls answer an unexpected code (invalid-parameter); it is kept for support.",
     answers={"*": spot_error("invalid-parameter", "invalid parameter")})
+add("spotlocked", "account_restricted", "spot",
+    "The spot account's state is lock in /v1/account/accounts while every other call passes (futures "
+    "alone still connects). Its trade right covers futures too: unneeded_permission on a spot connection.",
+    spot_state="lock")
 # fmt: on
 
 DEMO_KEYS = book.demo_keys
@@ -177,6 +182,16 @@ def _api_key(call: Call) -> SimResponse:
     )
 
 
+def _accounts(call: Call) -> SimResponse:
+    """The shape of JKorf's GetAccounts.txt (from the docs): the spot, otc and point accounts."""
+    key: HtxKey = call.key
+    base = 10_000_000 + int(key.secret[:8], 16) * 10
+    return SimResponse(200, {"status": "ok", "data": [
+        {"id": base + 1, "type": "spot", "subtype": "", "state": key.spot_state},
+        {"id": base + 2, "type": "otc", "subtype": "", "state": "working"},
+        {"id": base + 3, "type": "point", "subtype": "", "state": "working"}]})  # fmt: skip
+
+
 def _valuation(call: Call) -> SimResponse:
     if call.params.get("accountType") != "spot":
         return SimResponse(
@@ -208,6 +223,7 @@ SPOT_ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/v1/common/timestamp"): clock(lambda now: {"status": "ok", "data": now}),
     ("GET", "/v2/user/uid"): private(_user_uid, tag="uid"),
     ("GET", "/v2/user/api-key"): private(_api_key, tag="key_info"),
+    ("GET", "/v1/account/accounts"): private(_accounts, tag="accounts"),
     ("GET", "/v2/account/asset-valuation"): private(_valuation, tag="valuation"),
     # Orders, withdrawals, transfers answer too, so a test can prove the service never calls them.
     ("POST", "/v1/order/orders/place"): _forbidden("order", ("symbol", "type", "amount")),

@@ -22,7 +22,7 @@ from backfuture.engine.http import ExchangeHttp, ExchangeResponse, ForbiddenCall
 from backfuture.engine.probe import Result, classify
 from backfuture.engine.report import CheckValue, ExchangeFailure
 from backfuture.engine.server_clock import server_clock
-from backfuture.engine.spec import DENIED, Call, Draft, Facts, Signed
+from backfuture.engine.spec import DENIED, Call, Draft, Facts, Inputs, Signed
 from backfuture.errors import Outcome, WarningCode
 from backfuture.exchanges import Credentials, Market, gateio
 from simulator.core import Fault, Simulator
@@ -471,13 +471,60 @@ def test_no_expiry_without_a_creation_time(created: object) -> None:
     assert key_info({**KEY_INFO, "ip_whitelist": [], "created_at": created}).expires_at is None
 
 
-@pytest.mark.parametrize(("state", "mode", "account"), [
-    (2, 1, {"key_state": "locked", "account_mode": "classic"}),
-    (3, 2, {"key_state": "frozen", "account_mode": "legacy_unified"}),
-    (9, 9, {}),
+@pytest.mark.parametrize(("state", "mode", "account", "restricted"), [
+    (1, 1, {"key_state": "normal", "account_mode": "classic"}, False),
+    (2, 1, {"key_state": "locked", "account_mode": "classic"}, True),
+    (3, 2, {"key_state": "frozen", "account_mode": "legacy_unified"}, True),
+    ("2", 1, {"key_state": "locked", "account_mode": "classic"}, True),
+    (9, 9, {}, None),  # undocumented: says nothing either way
+    (True, 1, {"account_mode": "classic"}, None),
+    (None, 1, {"account_mode": "classic"}, None),
 ])  # fmt: skip
-def test_key_state_and_account_mode(state: int, mode: int, account: dict[str, str]) -> None:
-    assert key_info({**KEY_INFO, "state": state, "mode": mode, "key": {"mode": mode}}).account == account
+def test_key_state_and_account_mode(
+    state: object, mode: int, account: dict[str, str], restricted: bool | None
+) -> None:
+    facts = key_info({**KEY_INFO, "state": state, "mode": mode, "key": {"mode": mode}})
+    assert facts.account == account and facts.restricted is restricted
+
+
+TESTED = "gateTestedKey0123456789abcdef012"
+
+
+def own_key_info(data: object) -> Result:
+    """main_keys read as the probe reads it: knowing the tested key."""
+    c = call("key_info")
+    inputs = Inputs(Credentials(TESTED, "secret"), {}, {})
+    return classify(c, gateio.EXCHANGE.host(c.host), ExchangeResponse(200, {}, data), inputs)
+
+
+def named(key: str, *entries: tuple[str, bool]) -> dict[str, Any]:
+    return {**perms(*entries), "key": key}
+
+
+def test_the_tested_keys_entry_is_read_from_a_list_naming_keys() -> None:
+    other = named("gateOtherKey", ("wallet", False))  # may withdraw: must never be read as ours
+    mine = named(TESTED, ("spot", False), ("futures", False))
+    for body in ([other, mine], [mine, other], [mine]):
+        facts = own_key_info(body).value
+        assert isinstance(facts, Facts) and facts.withdraw is False and facts.futures_trade is True, body
+
+
+@pytest.mark.parametrize("body", [
+    [named("gateOtherKey", ("spot", False))],  # a lone entry naming another key (a sub-account's main?)
+    named("gateOtherKey", ("spot", False)),
+    [named("gateOtherKey", ("spot", False)), named("gateThirdKey", ("spot", False))],
+    [named(TESTED, ("spot", False)), named(TESTED, ("wallet", False))],  # named twice: not told apart
+    [KEY_INFO, KEY_INFO],  # no names (the official SDK's key is {mode}): several are not told apart
+])  # fmt: skip
+def test_an_answer_not_about_the_tested_key_is_not_used(body: object) -> None:
+    result = own_key_info(body)
+    assert result.failure is not None and result.failure.outcome is Outcome.EXCHANGE_UNAVAILABLE
+
+
+def test_without_names_a_lone_entry_is_the_callers() -> None:
+    for body in (KEY_INFO, [KEY_INFO]):
+        facts = own_key_info(body).value
+        assert isinstance(facts, Facts) and facts.spot_trade is True
 
 
 @pytest.mark.parametrize(
@@ -673,6 +720,25 @@ def test_no_account_detail_when_main_keys_speaks_about_the_key(run_probe: Prober
     for label in ("Connected", "IpNotAllowed", "ClockSkew", "RateLimited", "AccountLocked", "WrongSecret"):
         run_probe(key(label), SPOT)
     assert not any(r.path == "/api/v4/account/detail" for r in sim.requests)
+
+
+def test_several_named_keys_read_the_tested_ones_entry(run_probe: Prober, sim: Simulator) -> None:
+    report = run_probe(key("SeveralKeysNamed"), BOTH)
+    assert report.failure is None and report.permissions["withdraw"] is False
+    assert report.checks["withdraw_disabled"] is OK and report.checks["futures"] is OK
+    assert not any(r.path == "/api/v4/account/detail" for r in sim.requests)
+
+
+@pytest.mark.parametrize(("label", "state"), [("KeyLocked", "locked"), ("KeyFrozen", "frozen")])
+def test_a_locked_or_frozen_key_is_restricted_though_its_calls_pass(run_probe: Prober, label: str,
+                                                                     state: str) -> None:  # fmt: skip
+    for markets in (SPOT, BOTH):
+        report = run_probe(key(label), markets)
+        assert report.failure is not None
+        assert (report.failure.outcome, report.failure.check, report.failure.exchange_code) == (
+            Outcome.ACCOUNT_RESTRICTED, "credentials", None)  # fmt: skip
+        assert report.checks["credentials"] is OK and report.checks["read"] is OK  # the calls passed
+        assert report.permissions["withdraw"] is False and report.account["key_state"] == state
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib import parse
@@ -17,12 +18,12 @@ from backfuture.clock import now_ms
 from backfuture.engine.http import ExchangeResponse
 from backfuture.engine.probe import Result, classify
 from backfuture.engine.report import CheckValue, ExchangeFailure
-from backfuture.engine.spec import Call, Draft
+from backfuture.engine.spec import Call, Draft, Facts
 from backfuture.errors import Outcome, WarningCode
 from backfuture.exchanges import Credentials, Market, htx
-from simulator.core import Simulator
+from simulator.core import SimResponse, Simulator
 from simulator.demo_keys import DemoKey
-from simulator.htx import DEMO_KEYS, demo_api_key
+from simulator.htx import DEMO_KEYS, VENUE_KEYS, demo_api_key, spot_error
 from tests.exchanges.conftest import BOTH, FUTURES, PLATFORM_IPS, SPOT, Prober, markets_for
 
 OK, FAILED = CheckValue.OK, CheckValue.FAILED
@@ -284,6 +285,41 @@ def test_expired_status_reads_as_expired_now() -> None:
     assert facts.expires_at is not None and facts.expires_at <= datetime.now(UTC)
 
 
+# JKorf's GetAccounts.txt (the docs' example): spot, otc and point accounts, all working.
+ACCOUNTS = [{"id": 10000001, "type": "spot", "subtype": "", "state": "working"},
+            {"id": 10000002, "type": "otc", "subtype": "", "state": "working"},
+            {"id": 10000003, "type": "point", "subtype": "", "state": "working"}]  # fmt: skip
+
+
+def accounts_with(spot: object, others: str = "working") -> list[dict[str, Any]]:
+    return [{**a, "state": spot if a["type"] == "spot" else others} for a in ACCOUNTS]
+
+
+@pytest.mark.parametrize(
+    ("body", "restricted", "state"),
+    [
+        (ACCOUNTS, False, "working"),
+        (accounts_with("lock"), True, "lock"),
+        (accounts_with("normal"), False, "normal"),  # JKorf reads it as working
+        (accounts_with("working", others="lock"), False, "working"),  # only the spot account counts
+        (accounts_with("frozen-ish"), None, "frozen-ish"),  # undocumented: says nothing either way
+        (accounts_with(None), None, "None"),
+        ([a for a in ACCOUNTS if a["type"] != "spot"], None, None),  # no spot account listed
+    ],
+)
+def test_spot_account_state(body: list[dict[str, Any]], restricted: bool | None, state: str | None) -> None:
+    result = classified("accounts", 200, {"status": "ok", "data": body})
+    assert isinstance(result.value, Facts), result.failure
+    assert result.value.restricted is restricted
+    assert result.value.account.get("spot_account_state") == state
+
+
+@pytest.mark.parametrize("data", [None, {"id": 1}, ["spot"]])
+def test_an_account_list_not_shaped_as_documented_is_not_read(data: object) -> None:
+    result = classified("accounts", 200, {"status": "ok", "data": data})
+    assert result.failure is not None and result.failure.outcome is Outcome.EXCHANGE_UNAVAILABLE
+
+
 def test_several_entries_are_not_a_documented_answer() -> None:
     result = classified("key_info", 200, {"code": 200, "data": DOC_EXAMPLE * 2})
     assert result.failure is not None and result.failure.outcome is Outcome.EXCHANGE_UNAVAILABLE
@@ -344,14 +380,13 @@ def test_connected_key_reports_every_fact(run_probe: Prober, sim: Simulator) -> 
     )
     assert report.permissions == {"read": True, "trade": True, "withdraw": False, "futures": True}
     assert report.ip_whitelist == PLATFORM_IPS
-    assert report.account == {"key_status": "normal"}
+    assert report.account == {"key_status": "normal", "spot_account_state": "working"}
     assert report.key_expires_at is None
     assert report.clock_offset_ms is not None and abs(report.clock_offset_ms) < 1_000
     paths = [r.path for r in sim.requests]
     assert paths.count("/v1/common/timestamp") == 1 and paths.count("/api/v1/timestamp") == 1
-    assert {"/v2/user/uid", "/v2/user/api-key", "/v2/account/asset-valuation", "/v5/account/balance"} <= set(
-        paths
-    )
+    assert {"/v2/user/uid", "/v2/user/api-key", "/v2/account/asset-valuation", "/v5/account/balance",
+            "/v1/account/accounts"} <= set(paths)  # fmt: skip
     # the key info names the tested key (never the whole list of the uid's keys)
     query = next(r.query for r in sim.requests if r.path == "/v2/user/api-key")
     assert "uid=" in query and "&Signature=" not in query  # the simulator's log drops signatures
@@ -364,7 +399,36 @@ def test_spot_only_connection_makes_no_futures_call(run_probe: Prober, sim: Simu
 
 def test_futures_only_connection_reads_no_spot_balance(run_probe: Prober, sim: Simulator) -> None:
     assert run_probe(key("connected"), FUTURES).failure is None
-    assert "/v2/account/asset-valuation" not in {r.path for r in sim.requests}
+    assert not {"/v2/account/asset-valuation", "/v1/account/accounts"} & {r.path for r in sim.requests}
+
+
+def test_a_locked_spot_account_is_restricted_though_every_call_passes(run_probe: Prober) -> None:
+    for markets in (SPOT, BOTH):
+        report = run_probe(key("spotlocked"), markets)
+        assert report.failure is not None
+        assert (report.failure.outcome, report.failure.check, report.failure.exchange_code) == (
+            Outcome.ACCOUNT_RESTRICTED, "credentials", None)  # fmt: skip
+        assert report.checks["credentials"] is OK and report.checks["read"] is OK
+        assert report.permissions["withdraw"] is False
+        assert report.account["spot_account_state"] == "lock"
+    assert run_probe(key("spotlocked"), FUTURES).failure is None  # the spot account is not read then
+
+
+@pytest.mark.parametrize("answer", [
+    spot_error("invalid-parameter", "invalid parameter"),
+    spot_error("system-maintenance", "System is in maintenance!"),
+    SimResponse(200, {"status": "ok", "data": None}),  # not shaped as documented
+])  # fmt: skip
+def test_the_account_list_failing_never_fails_the_test_by_itself(
+    run_probe: Prober, sim: Simulator, monkeypatch: pytest.MonkeyPatch, answer: SimResponse
+) -> None:
+    demo = key("connected")
+    keys = dict(VENUE_KEYS)
+    keys[demo.api_key] = replace(keys[demo.api_key], answers={"accounts": answer})
+    monkeypatch.setattr(sim.venues["htx-spot"], "keys", keys)
+    report = run_probe(demo, SPOT)
+    assert report.failure is None and "spot_account_state" not in report.account
+    assert report.permissions["withdraw"] is False
 
 
 def test_credential_failures_keep_the_family_code(run_probe: Prober) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from backfuture.connection_test import diagnose
 from backfuture.engine.http import ExchangeHttp, ExchangeResponse
 from backfuture.engine.probe import classify, forget_cached_answers, probe
 from backfuture.engine.report import CheckValue, ProbeReport
@@ -29,6 +30,7 @@ from backfuture.engine.spec import (
     ExchangeSpec,
     Facts,
     Host,
+    Inputs,
     RequestBudget,
     Role,
     Signed,
@@ -67,6 +69,7 @@ def key_facts(data: Any) -> Facts:
         futures_trade=data.get("futures"),
         ip_whitelist=tuple(data.get("ips", ())),
         unknown_permissions=tuple(data.get("unknown", ())),
+        restricted=data.get("restricted"),
     )
 
 
@@ -304,6 +307,75 @@ def test_the_most_fundamental_failure_is_reported() -> None:
         {"/key": err("5"), "/balances": err("2"), "/order/test": err("1", 401)},
     )
     assert report.failure is not None and report.failure.outcome is Outcome.INVALID_KEY
+
+
+def test_a_restriction_the_key_reports_is_account_restricted_on_the_credentials_check() -> None:
+    routes: dict[str, Answer] = {"/key": ok({**CLEAN_KEY, "restricted": True}), "/balances": ok([])}
+    report, _ = run(spec(KEY_INFO, BALANCES), routes)
+    assert report.failure is not None and report.failure.outcome is Outcome.ACCOUNT_RESTRICTED
+    assert report.failure.check == "credentials" and report.failure.exchange_code is None
+    assert report.permissions["withdraw"] is False and report.checks["read"] is CheckValue.OK
+    result = diagnose(report, SPOT, ["203.0.113.10"], 1)
+    assert result.status.value == "failed" and result.document["error"]["code"] == "account_restricted"
+    assert result.document["checks"]["credentials"] == "failed" and result.trading_ready is False
+    # Not restricted, or not said: the same key connects.
+    for said in (False, None):
+        routes["/key"] = ok({**CLEAN_KEY, "restricted": said})
+        report, _ = run(spec(KEY_INFO, BALANCES), routes)
+        assert report.failure is None, said
+
+
+def test_a_restricted_key_that_can_withdraw_is_still_refused() -> None:
+    report, _ = run(
+        spec(KEY_INFO, BALANCES), {"/key": ok({**CLEAN_KEY, "withdraw": True, "restricted": True}),
+                                   "/balances": ok([])},
+    )  # fmt: skip
+    assert report.failure is not None and report.failure.outcome is Outcome.ACCOUNT_RESTRICTED
+    assert report.permissions["withdraw"] is True
+    result = diagnose(report, SPOT, ["203.0.113.10"], 1)
+    assert result.refused and result.document["error"]["code"] == "withdrawal_enabled"
+
+
+def test_a_reported_restriction_takes_its_place_among_the_failures() -> None:
+    key_and_balances = spec(KEY_INFO, BALANCES)
+    restricted = ok({**CLEAN_KEY, "restricted": True})
+    # Behind a more fundamental failure of another call...
+    report, _ = run(key_and_balances, {"/key": restricted, "/balances": err("1", 401)})
+    assert report.failure is not None and report.failure.outcome is Outcome.INVALID_KEY
+    # ...ahead of a missing right, whether a call or the key's facts report it.
+    report, _ = run(key_and_balances, {"/key": restricted, "/balances": err("2")})
+    assert report.failure is not None and report.failure.outcome is Outcome.ACCOUNT_RESTRICTED
+    report, _ = run(spec(KEY_INFO, BALANCES, ORDER_TEST),
+                    {"/key": ok({**CLEAN_KEY, "trade": False, "restricted": True}), "/balances": ok([]),
+                     "/order/test": ok({})})  # fmt: skip
+    assert report.failure is not None and report.failure.outcome is Outcome.ACCOUNT_RESTRICTED
+
+
+def test_any_answer_reporting_a_restriction_counts() -> None:
+    account = Call("account", Role.KEY_INFO, "GET", "main", "/account",
+                   read=lambda d: Facts(restricted=d["state"] != "working"))  # fmt: skip
+    routes: dict[str, Answer] = {
+        "/key": ok({**CLEAN_KEY, "restricted": False}),
+        "/account": ok({"state": "lock"}),
+    }
+    report, _ = run(spec(KEY_INFO, account), routes)
+    assert report.failure is not None and report.failure.outcome is Outcome.ACCOUNT_RESTRICTED
+    routes["/account"] = ok({"state": "working"})
+    report, _ = run(spec(KEY_INFO, account), routes)
+    assert report.failure is None
+
+
+def test_read_with_sees_the_tested_key_to_pick_its_entry() -> None:
+    def mine(data: Any, inputs: Inputs) -> Facts:
+        return key_facts(next(entry for entry in data if entry["key"] == inputs.api_key))
+
+    keys = Call("keys", Role.KEY_INFO, "GET", "main", "/keys", read=key_facts, read_with=mine)
+    other = {**CLEAN_KEY, "key": "key-other", "withdraw": True}
+    listed = ok([other, {**CLEAN_KEY, "key": "key-0123456789abcdef"}])
+    report, _ = run(spec(keys), {"/keys": listed})
+    assert report.failure is None and report.permissions["withdraw"] is False
+    # Read on its own (a recorded answer), the answer goes to ``read``.
+    assert not classify(keys, HOST, response(*listed)).ok
 
 
 # --------------------------------------------------------------------------------------------

@@ -218,7 +218,7 @@ class _Run:
         except ExchangeFailure as failure:  # timeouts, resets: the exchange did not answer
             failure.check = _check_of(call)
             return Result(call, failure=failure)
-        result = classify(call, host, response)
+        result = classify(call, host, response, inputs)
         if result.error_answer:
             self.errors[call.path] += 1
         if result.ok and call.cache_s > 0:
@@ -304,14 +304,18 @@ def _json(body: object) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def classify(call: Call, host: Host, response: ExchangeResponse) -> Result:
-    """The one reading of an exchange answer: a value, or a failure with its contract outcome."""
+def classify(call: Call, host: Host, response: ExchangeResponse, inputs: Inputs | None = None) -> Result:
+    """The one reading of an exchange answer: a value, or a failure with its contract outcome.
+    ``inputs`` (the key, needed values) go to a call's ``read_with``; without them, ``read`` reads."""
     envelope = host.envelope
     body = response.body
     code = envelope.code(body)
     if response.status not in (418, 429) and envelope.succeeded(response.status, body):
+        data = envelope.data(body)
         try:
-            return Result(call, value=call.read(envelope.data(body)))
+            if call.read_with is not None and inputs is not None:
+                return Result(call, value=call.read_with(data, inputs))
+            return Result(call, value=call.read(data))
         except (ValueError, KeyError, TypeError, AttributeError):
             # A success not shaped as documented: a degraded gateway, not a verdict on the key.
             return Result(call, failure=_failure(call, host, response, Outcome.EXCHANGE_UNAVAILABLE, code))
@@ -393,8 +397,9 @@ def judge(
     """Checks, permissions and facts from every call's result; the failure to fix first.
 
     What the key reports about itself (:class:`Facts`) is authoritative where it speaks: a right it
-    denies fails its check even when a call got through. The calls confirm it and add what key
-    information cannot tell (no futures account opened, a frozen account, a closed futures API).
+    denies fails its check even when a call got through, and a restriction it reports (a locked key
+    or account) is account_restricted. The calls confirm it and add what key information cannot
+    tell (no futures account opened, a frozen account, a closed futures API).
     """
     report = ProbeReport()
     ran = [r for r in results if r.ran]
@@ -499,6 +504,11 @@ def judge(
     report.account.update(facts.account)
     if facts.unneeded:
         report.warnings.append(WarningCode.UNNEEDED_PERMISSION)
+    if facts.restricted:
+        # The exchange answered, but says the key or account is barred: the key is not usable, as
+        # when a call is refused with a restriction code. A withdraw right found above still stands
+        # (connection_test refuses such a key before it reports any failure).
+        found.append(ExchangeFailure(Outcome.ACCOUNT_RESTRICTED, check="credentials"))
 
     # The calls' own failures first: among equal outcomes they carry the exchange's code.
     report.failure = pick_failure(*failures, *found)
@@ -557,5 +567,8 @@ def _merge(found: list[Facts]) -> Facts:
         unknown_permissions=tuple(dict.fromkeys(p for f in found for p in f.unknown_permissions)),
         ip_whitelist=first("ip_whitelist"),
         expires_at=first("expires_at"),
+        # Any answer that reports a restriction wins over one that reports none (a normal key on
+        # a locked account).
+        restricted=True if any(f.restricted for f in found) else first("restricted"),
         account=account,
     )

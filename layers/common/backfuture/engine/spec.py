@@ -220,9 +220,11 @@ class Call:
 
     ``read`` turns the answer's payload into the call's value (a :class:`Facts`, a server time in
     ms, a bool, a symbol list...); it raises ``ValueError``/``KeyError``/``TypeError`` on an answer
-    not shaped as documented. ``needs`` names calls whose values ``params``/``body``/``when`` use;
-    the call starts as soon as they are known. By default it runs only when all of them succeeded;
-    ``when`` decides otherwise (a fallback that runs when another call failed with one code).
+    not shaped as documented. ``read_with`` does the same knowing the call's :class:`Inputs`, for an
+    answer that lists several keys, where only the tested key's entry speaks about it. ``needs``
+    names calls whose values ``params``/``body``/``when`` use; the call starts as soon as they are
+    known. By default it runs only when all of them succeeded; ``when`` decides otherwise (a
+    fallback that runs when another call failed with one code).
     """
 
     name: str
@@ -237,6 +239,9 @@ class Call:
     needs: tuple[str, ...] = ()
     when: Callable[[Inputs], bool] | None = None
     read: Callable[[Any], Any] = _as_is
+    # Used instead of ``read`` when the inputs are known (always, in a probe): the key's own entry
+    # is picked by a field that names the key; ``read`` stays for an answer read on its own (replays).
+    read_with: Callable[[Any, Inputs], Any] | None = None
     errors: Errors = field(default_factory=Errors)  # codes that mean something else on this call
     # Its failure alone never fails the test (the answer is a bonus: MEXC's undocumented apiKeyInfo).
     best_effort: bool = False
@@ -259,6 +264,9 @@ class Facts:
     unknown_permissions: tuple[str, ...] = ()  # names the platform does not know
     ip_whitelist: tuple[str, ...] | None = None  # () = no restriction
     expires_at: datetime | None = None
+    # The key or its account is locked, frozen or otherwise barred (account_restricted), even
+    # though the exchange answered: any answer saying so counts.
+    restricted: bool | None = None
     account: Mapping[str, Any] = field(default_factory=dict)
 
 

@@ -60,9 +60,19 @@ FACTS: Final = (
          "[GATE-SDK] docs/SystemTime.md, docs/SpotApi.md get_system_time", True),
     Fact("key info", "GET /api/v4/account/main_keys: state (1 normal, 2 locked, 3 frozen), mode (1 classic, "
          "2 legacy unified), ip_whitelist, perms [{name, read_only}], created_at; typed as one object by "
-         "the SDK and as an array by a third-party SDK (both read; an array naming several keys cannot be "
-         "matched to the tested key, so it is read as not telling)",
+         "the SDK and as an array by a third-party SDK (both read)",
          "[GATE-SDK] docs/AccountKeyInfo.md, docs/AccountKeyInfoPerms.md; [REF] 1.3", False),
+    Fact("which key", "whether main_keys lists only the calling key or every main key is unknown. Its 'key' "
+         "field is {mode} in the official SDK and the API key string in a third-party SDK: an entry whose "
+         "key string is the tested key is read; an entry naming another key never is; without names, a "
+         "lone entry is the caller's and several are read as not telling (account/detail instead)",
+         "[GATE-SDK] docs/AccountKeyInfo.md, docs/AccountDetailKey.md; tiagosiebler/gateio-api @fe0d82c "
+         "(third party) src/types/response/account.ts AccountMainKey (key: string); [REF] 1.3", False),
+    Fact("key state", "main_keys state 2 (locked) or 3 (frozen): the key may not be used, account_restricted "
+         "(a withdraw right still refuses the key). Whether such a key gets this answer or ACCOUNT_LOCKED on "
+         "every call is unknown: both are account_restricted",
+         "[GATE-SDK] docs/AccountKeyInfo.md; [REF] 1.3, 5 (restriction row)",
+         False),
     Fact("key info for sub-account keys", "whether a sub-account key may call main_keys is unknown: on any "
          "answer that is not about the key itself, GET /api/v4/account/detail (any key: ip_whitelist, "
          "user_id, key.mode; no permissions) is read instead", "[GATE-SDK] docs/AccountDetail.md; [REF] 1.3",
@@ -259,21 +269,38 @@ def _account(data: Mapping[str, Any]) -> dict[str, Any]:
     return account
 
 
-def read_key_info(data: Any) -> Facts:
-    if isinstance(data, list):
-        # One key listed: it is the caller's. Several: which one is ours is not said (FACTS: key info),
-        # so this answer is not used and the account details are read instead.
-        if len(data) != 1:
-            raise ValueError("main_keys lists several keys")
-        data = data[0]
+def _own_entry(data: Any, api_key: str | None) -> Any:
+    """The tested key's entry (FACTS: which key): the one whose ``key`` string is the tested key;
+    never one naming another key; else a lone entry. Anything else is not about this key
+    (ValueError): the account details are read instead."""
+    entries = data if isinstance(data, list) else [data]
+    named = [e for e in entries if isinstance(e, dict) and isinstance(e.get("key"), str)]
+    if api_key is not None and named:
+        mine = [e for e in named if e["key"] == api_key]
+        if len(mine) != 1:
+            raise ValueError("main_keys does not name the tested key once")
+        return mine[0]
+    if len(entries) != 1:
+        raise ValueError("main_keys lists several keys")
+    return entries[0]
+
+
+def _state(raw: Any) -> int | None:
+    if isinstance(raw, bool) or not isinstance(raw, int | str) or not str(raw).isdigit():
+        return None
+    return int(raw)
+
+
+def read_key_info(data: Any, api_key: str | None = None) -> Facts:
+    """The key's rights; ``api_key`` (the tested key) picks its entry from a list naming keys."""
+    data = _own_entry(data, api_key)
     perms = _perms(data["perms"])
     writable = {name for name, rw in perms.items() if rw}
     whitelist = _whitelist(data.get("ip_whitelist"))
     created = _instant(data.get("created_at"))
     account = _account(data)
-    state = data.get("state")
+    state = _state(data.get("state"))
     if state in KEY_STATES:
-        # A locked or frozen key is reported; its calls say whether it is refused (ACCOUNT_LOCKED).
         account["key_state"] = KEY_STATES[state]
     return Facts(
         withdraw=bool(writable & _WITHDRAW),
@@ -283,8 +310,14 @@ def read_key_info(data: Any) -> Facts:
         unknown_permissions=tuple(sorted(set(perms) - KNOWN_PERMISSIONS)),
         ip_whitelist=whitelist,
         expires_at=created + NO_IP_VALIDITY if whitelist == () and created is not None else None,
+        # FACTS: key state. An undocumented state says nothing either way.
+        restricted=state != 1 if state in KEY_STATES else None,
         account=account,
     )
+
+
+def read_own_key_info(data: Any, inputs: Inputs) -> Facts:
+    return read_key_info(data, inputs.api_key)
 
 
 def read_account_detail(data: Any) -> Facts:
@@ -326,7 +359,8 @@ FUTURES_ERRORS: Final = Errors(exact={"USER_NOT_FOUND": Outcome.FUTURES_NOT_ENAB
 CALLS: Final = (
     Call("server_time", Role.SERVER_TIME, "GET", "api", "/api/v4/spot/time", signed=False,
          read=read_server_time),
-    Call("key_info", Role.KEY_INFO, "GET", "api", "/api/v4/account/main_keys", read=read_key_info),
+    Call("key_info", Role.KEY_INFO, "GET", "api", "/api/v4/account/main_keys", read=read_key_info,
+         read_with=read_own_key_info),
     Call("spot_accounts", Role.SPOT_READ, "GET", "api", "/api/v4/spot/accounts", markets=SPOT_ONLY,
          read=read_spot_accounts),
     Call("futures_accounts", Role.FUTURES_READ, "GET", "api", "/api/v4/futures/usdt/accounts",

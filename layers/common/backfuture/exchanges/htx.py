@@ -3,7 +3,8 @@
 One HMAC key serves both hosts (signature version 2, in the query). Its rights come from the spot
 host's key-info pair: ``GET /v2/user/uid``, then ``GET /v2/user/api-key?uid=&accessKey=``
 (permission readOnly/trade/withdraw, ipAddresses, validDays, status). HTX has no order-test
-endpoint: the trade rights are the key's ``trade`` permission, shared by spot and swaps. Futures
+endpoint: the trade rights are the key's ``trade`` permission, shared by spot and swaps. The spot
+account's state (``GET /v1/account/accounts``: lock is account_restricted) is read beside. Futures
 account calls use the V5 API HTX keeps after its 2026 migration (``GET /v5/account/balance``).
 
 Sources (tags as in ``shared/reference/exchanges-next.md`` Part B section 2): [HTX-DOC] HTX spot docs
@@ -74,6 +75,13 @@ FACTS: Final = (
     Fact("master/sub", "the key-info endpoint is documented for parent users; what a sub-user key gets is "
          "not documented: master/sub is not reported", "[HTX-DOC]", False),
     Fact("no order test", "no test-order endpoint: trade rights come from the key info", "[HTX-DOC]; [JK]",
+         True),
+    Fact("spot account state", "GET /v1/account/accounts (read right) lists the accounts {id, type, subtype, "
+         "state}; state working or lock (the only two the official SDK names; a third-party SDK reads "
+         "'normal' as working too). A spot account in lock is account_restricted; another state says "
+         "nothing either way. Read as a bonus: its failure never fails the test",
+         "[HTX-SDK] @7d66d88 huobi/constant/definition.py AccountState, huobi/model/account/account.py; "
+         "[JK] @3300a72 Enums/AccountStatus.cs, UnitTests GetAccounts.txt; [REF] 2.3 'Restriction signals'",
          True),
     Fact("spot balances", "GET /v2/account/asset-valuation?accountType=spot (read right) answers "
          "data.balance: one call, without the account id a balance path would need",
@@ -281,6 +289,21 @@ def read_key_info(data: Any) -> Facts:
     )
 
 
+# FACTS 'spot account state'.
+ACCOUNT_STATES: Final = {"working": False, "normal": False, "lock": True}
+
+
+def read_accounts(data: Any) -> Facts:
+    if not isinstance(data, list) or not all(isinstance(a, dict) for a in data):
+        raise TypeError("accounts are a list of objects")
+    states = [str(a.get("state")) for a in data if a.get("type") == "spot"]
+    known = [ACCOUNT_STATES[state] for state in states if state in ACCOUNT_STATES]
+    return Facts(
+        restricted=any(known) if known else None,
+        account={"spot_account_state": states[0][:32]} if states else {},
+    )
+
+
 def read_valuation(data: Any) -> Facts:
     float(data["balance"])  # a number as a string
     return Facts(balances=True)
@@ -311,6 +334,9 @@ CALLS: Final = (
     Call("uid", Role.LOOKUP, "GET", "spot", "/v2/user/uid", read=_int, cache_s=3600),
     Call("key_info", Role.KEY_INFO, "GET", "spot", "/v2/user/api-key", needs=("uid",),
          params=_key_info_params, read=read_key_info),
+    # The spot account's state (lock: restricted); a bonus, sent beside the others (no extra round trip).
+    Call("accounts", Role.KEY_INFO, "GET", "spot", "/v1/account/accounts", markets=SPOT_ONLY,
+         read=read_accounts, best_effort=True),
     Call("spot_valuation", Role.SPOT_READ, "GET", "spot", "/v2/account/asset-valuation", markets=SPOT_ONLY,
          params={"accountType": "spot", "valuationCurrency": "USD"}, read=read_valuation),
     Call("futures_balance", Role.FUTURES_READ, "GET", "futures", "/v5/account/balance",
