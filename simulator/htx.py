@@ -137,7 +137,7 @@ add("exchangeerror", "exchange_error", "spot or futures",
     answers={"*": spot_error("invalid-parameter", "invalid parameter")})
 add("spotlocked", "account_restricted", "spot",
     "The spot account's state is lock in /v1/account/accounts while every other call passes (futures "
-    "alone still connects). Its trade right covers futures too: unneeded_permission on a spot connection.",
+    "alone still connects).",
     spot_state="lock")
 # fmt: on
 

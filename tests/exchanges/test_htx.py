@@ -349,8 +349,8 @@ def test_every_demo_key_gives_its_outcome(
         assert report.failure is None, report.failure
         warnings = run_probe.warnings(report, markets)
         assert demo.warnings <= warnings
-        extra = {WarningCode.UNNEEDED_PERMISSION.value} if Market.FUTURES not in markets else set()
-        assert warnings - demo.warnings <= extra
+        # No unneeded_permission on a spot connection: the futures right comes with the trade right.
+        assert warnings == demo.warnings
         assert report.permissions["withdraw"] is False
     elif demo.outcome == "withdrawal_enabled":
         assert report.failure is None

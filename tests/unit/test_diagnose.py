@@ -124,6 +124,14 @@ ROWS = [
         trading_ready=True,
     ),
     Row(
+        "futures right that comes with the trade right, on a spot-only connection: no warning to follow",
+        clean(
+            permissions={"read": True, "trade": True, "withdraw": False, "futures": True}, futures_with_trade=True
+        ),
+        "connected",
+        trading_ready=True,
+    ),
+    Row(
         "futures asked for and refused",
         clean(failure=ExchangeFailure(Outcome.FUTURES_NOT_ENABLED, check="futures")),
         "failed",

@@ -142,7 +142,8 @@ def diagnose(
     judged = status is Status.CONNECTED
     if Market.FUTURES not in markets:
         checks["futures"] = CheckValue.NOT_REQUESTED
-        if report.permissions.get("futures") is True:
+        # Unless it comes with the trade right: the remedy would ask for the impossible.
+        if report.permissions.get("futures") is True and not report.futures_with_trade:
             warnings.append(WarningCode.UNNEEDED_PERMISSION)
     # Permission names come from the exchange: only short plain tokens reach the user, never text.
     unknown_permissions = sorted({p for p in report.unknown_permissions if _PERMISSION_NAME.fullmatch(p)})[

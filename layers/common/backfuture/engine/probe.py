@@ -488,6 +488,7 @@ def judge(
 
     if facts.futures_trade is not None:
         permissions["futures"] = facts.futures_trade
+    report.futures_with_trade = facts.futures_with_trade
     if futures:
         _judge_futures(report, facts, of_role, failed_with, found)
 
@@ -564,6 +565,7 @@ def _merge(found: list[Facts]) -> Facts:
         futures_trade=first("futures_trade"),
         balances=any(f.balances for f in found),
         unneeded=any(f.unneeded for f in found),
+        futures_with_trade=any(f.futures_with_trade for f in found),
         unknown_permissions=tuple(dict.fromkeys(p for f in found for p in f.unknown_permissions)),
         ip_whitelist=first("ip_whitelist"),
         expires_at=first("expires_at"),

@@ -89,6 +89,8 @@ class ProbeReport:
     key_expires_at: datetime | None = None
     # Permission names the key reports that the platform does not know: withdrawal cannot be ruled out.
     unknown_permissions: list[str] = field(default_factory=list)
+    # The futures right cannot be switched off without the trade right (engine.spec.Facts).
+    futures_with_trade: bool = False
     # Error answers the exchange gave, by endpoint (the call's path), re-sync pass included: what the
     # platform's error budget counts (engine.spec.ErrorBudget).
     error_answers: dict[str, int] = field(default_factory=dict)

@@ -261,6 +261,9 @@ class Facts:
     futures_trade: bool | None = None
     balances: bool = False  # the answer listed balances
     unneeded: bool = False  # rights the platform never uses (transfers between own accounts...)
+    # The futures right comes with the trade right and cannot be switched off alone (HTX's one trade
+    # right; OKX's Trade in a futures-capable account mode): no warning on a spot-only connection.
+    futures_with_trade: bool = False
     unknown_permissions: tuple[str, ...] = ()  # names the platform does not know
     ip_whitelist: tuple[str, ...] | None = None  # () = no restriction
     expires_at: datetime | None = None

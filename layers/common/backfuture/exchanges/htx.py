@@ -68,7 +68,8 @@ FACTS: Final = (
          "left), status normal|expired", "[HTX-DOC] Chinese spot docs 'API key query' with its example",
          True),
     Fact("shared rights", "a key's permission covers spot, futures and swaps alike; trade = place and "
-         "cancel orders and transfer (no separate transfer right)", "[HTX-DOC] FAQ", True),
+         "cancel orders and transfer (no separate transfer right): the futures right cannot be switched off "
+         "alone, so a spot connection gets no unneeded-permission warning for it", "[HTX-DOC] FAQ", True),
     Fact("one entry", "with accessKey given the answer lists that key only; several entries cannot be "
          "told apart and are read as an answer not shaped as documented", "[HTX-DOC] ('if omitted, all "
          "keys of the UID')", False),
@@ -280,6 +281,7 @@ def read_key_info(data: Any) -> Facts:
         read="readOnly" in rights or None,
         spot_trade="trade" in rights,  # FACTS 'shared rights'
         futures_trade="trade" in rights,
+        futures_with_trade=True,  # FACTS 'shared rights'
         unknown_permissions=tuple(sorted(rights - KNOWN)),
         ip_whitelist=None
         if raw_ips is None

@@ -94,8 +94,8 @@ FACTS: Final = (
          False),
     Fact("trade right",
          "one Trade right covers spot and derivatives orders, funding transfers between the user's own"
-         " accounts and settings; it cannot be granted without transfers, so transfers are not "
-         "reported as an unneeded right",
+         " accounts and settings; it cannot be granted without transfers or without derivatives, so "
+         "neither is reported as an unneeded right",
          "[OKX-DOCS] #overview API key permissions; [OKX-REF] 3.6",
          True),
     Fact("expiry",
@@ -275,8 +275,10 @@ def read_key_info(data: Any) -> Facts:
         spot_trade=trade,
         futures_trade=futures,
         # Trade also moves funds between the user's own accounts, but it cannot be had without that:
-        # a warning to switch it off would ask for the impossible (FACTS "trade right").
+        # a warning to switch it off would ask for the impossible (FACTS "trade right"). Futures come
+        # with it too, where the account mode allows them.
         unneeded=False,
+        futures_with_trade=True,
         unknown_permissions=tuple(sorted(perms - KNOWN_PERMISSIONS)),
         ip_whitelist=ips,
         account=account,
