@@ -126,7 +126,8 @@ ROWS = [
     Row(
         "futures right that comes with the trade right, on a spot-only connection: no warning to follow",
         clean(
-            permissions={"read": True, "trade": True, "withdraw": False, "futures": True}, futures_with_trade=True
+            permissions={"read": True, "trade": True, "withdraw": False, "futures": True},
+            futures_with_trade=True,
         ),
         "connected",
         trading_ready=True,
