@@ -102,7 +102,8 @@ LEGACY_KEY, LEGACY_SECRET = "cbLegacyDemoKey1", "cbLegacyDemoSecret0123456789abc
 
 
 def _key_name(label: str) -> str:
-    return LEGACY_KEY if label == _LEGACY_LABEL else f"organizations/backfuture-demo/apiKeys/{label}"
+    special = {_LEGACY_LABEL: LEGACY_KEY, "ExchangeProKey": EXCHANGE_KEY}
+    return special.get(label, f"organizations/backfuture-demo/apiKeys/{label}")
 
 
 book = DemoBook(
@@ -120,6 +121,9 @@ RATE_LIMITED = SimResponse(
 )
 OTHER_ED25519 = _ed25519_secret("someone-else")
 FRAGMENT = "MHcCAQEEIKwf3Uox30cRWzRBOPoPOH5p0Gpb"  # the start of an EC key's base64, not a key
+# 64 bytes that are not seed || public key, as a Coinbase Exchange key's secret
+EXCHANGE_SECRET = base64.b64encode(hashlib.sha512(b"backfuture-demo-coinbase-exchange").digest()).decode()
+EXCHANGE_KEY = hashlib.md5(b"backfuture-demo-coinbase-exchange").hexdigest()  # noqa: S324 - a demo key name
 
 # fmt: off
 add = book.add
@@ -164,6 +168,20 @@ add("Maintenance", "exchange_unavailable", "spot",
 add("UnknownError", "exchange_error", "spot",
     "The balances answer 400 with an error code the platform does not know; the code is kept for support.",
     answers={ACCOUNTS: error(400, "FAILED_PRECONDITION", "precondition failed")})
+add("LateUnauthorized", "exchange_unavailable", "spot",
+    "The balances keep answering 401 (even when sent again) while the key permissions pass: the key is "
+    "proven, so this is Coinbase's own fault, not a bad key: run the test again.",
+    answers={ACCOUNTS: UNAUTHORIZED})
+add("FirewallPage", "exchange_unavailable", "spot",
+    "Signed calls answer 403 with an HTML page (a firewall, not Coinbase's scope answer): an outage, never a "
+    "missing permission.", answers={"*": SimResponse(403, "<html><body>403 Forbidden</body></html>")})
+add("PreviewProductMissing", "connected", "spot",
+    "The order preview answers 404 NOT_FOUND (the product missing in a region): the preview is best "
+    "effort, can_trade decides, and the key is Online.",
+    answers={PREVIEW: error(404, "NOT_FOUND", "product not found")})
+add("ExchangeProKey", "invalid_key", "spot",
+    "A Coinbase Exchange (Pro) key (32 hex characters, a 64-byte secret that is no Ed25519 key): refused "
+    "with details.reason legacy_key, without a request.", known=False, pasted_secret=EXCHANGE_SECRET)
 add("InsufficientFunds", "connected", "spot",
     "The order preview answers 400 INSUFFICIENT_FUND, a rejection of the order itself: the key may trade.",
     answers={PREVIEW: error(400, "INSUFFICIENT_FUND", "Insufficient balance")})

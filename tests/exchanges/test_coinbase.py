@@ -26,7 +26,7 @@ from backfuture.engine.spec import Call, Draft, Facts
 from backfuture.errors import Outcome
 from backfuture.exchanges import Credentials, Market, coinbase
 from backfuture.language import Language, use_language
-from simulator.coinbase import DEMO_KEYS, LEGACY_KEY, CoinbaseVenue
+from simulator.coinbase import DEMO_KEYS, CoinbaseVenue, _key_name
 from simulator.core import Fault, Simulator
 from simulator.demo_keys import DemoKey
 from tests.exchanges.conftest import PLATFORM_IPS, SPOT, Prober, markets_for
@@ -110,6 +110,8 @@ def test_uri_has_no_scheme_and_no_query() -> None:
         coinbase.jwt_uri("POST", "http://127.0.0.1:8123/coinbase-api", "/x")
         == "POST 127.0.0.1:8123/coinbase-api/x"
     )
+    assert coinbase.jwt_uri("GET", "https://api.coinbase.com:443", "/x") == "GET api.coinbase.com/x"
+    assert coinbase.jwt_uri("GET", "https://user@api.coinbase.com", "/x") == "GET api.coinbase.com/x"
 
 
 def test_signed_requests() -> None:
@@ -162,8 +164,9 @@ def test_private_key_forms() -> None:
         "-----BEGIN EC PRIVATE KEY-----\nNOTVALIDDATA\n-----END EC PRIVATE KEY-----\n",
         base64.b64encode(bytes(33)).decode(),
         "not-valid-base64!!!",
+        base64.b64encode(bytes(range(64))).decode(),  # 64 bytes that are not seed || public key
     ],
-    ids=["p384", "rsa", "bad-pem", "33-bytes", "not-base64"],
+    ids=["p384", "rsa", "bad-pem", "33-bytes", "not-base64", "64-random"],
 )
 def test_what_is_not_a_cdp_key(secret: str) -> None:
     with pytest.raises(ValueError, match="not a CDP private key") as raised:
@@ -173,6 +176,8 @@ def test_what_is_not_a_cdp_key(secret: str) -> None:
 
 
 def test_legacy_and_usable_keys() -> None:
+    exchange_secret = base64.b64encode(bytes(range(64))).decode()  # a Coinbase Exchange (Pro) secret's shape
+    assert coinbase.unusable(Credentials("0123456789abcdef0123456789abcdef", exchange_secret)) == "legacy_key"
     assert (
         coinbase.unusable(Credentials("cbLegacyDemoKey1", "cbLegacyDemoSecret0123456789abcd")) == "legacy_key"
     )
@@ -237,7 +242,8 @@ MISSING = {
         ("accounts", 403, MISSING, Outcome.NO_READ_PERMISSION),
         ("order_preview", 403, MISSING, Outcome.NO_TRADE_PERMISSION),
         ("order_preview", 403, {"error": "PERMISSION_DENIED", "message": "x"}, Outcome.NO_TRADE_PERMISSION),
-        ("accounts", 403, {"error": "unknown", "message": "something else"}, Outcome.NO_READ_PERMISSION),
+        ("accounts", 403, {"error": "unknown", "message": "something else"}, Outcome.EXCHANGE_ERROR),
+        ("key_info", 403, None, Outcome.EXCHANGE_UNAVAILABLE),  # a firewall's HTML page
         ("accounts", 429, "<html>429</html>", Outcome.RATE_LIMITED),
         ("accounts", 503, None, Outcome.EXCHANGE_UNAVAILABLE),
         ("accounts", 400, {"error": "INVALID_ARGUMENT", "message": "x"}, Outcome.EXCHANGE_ERROR),
@@ -305,11 +311,16 @@ def test_key_permissions_reader() -> None:
 
 @pytest.mark.parametrize(
     "broken",
-    [{"can_view": True, "can_trade": True}, {"can_view": "true", "can_trade": True, "can_transfer": False}],
+    [{}, {"portfolio_type": "DEFAULT"}, {"can_view": "true", "can_trade": True, "can_transfer": False}],
 )
 def test_key_permissions_not_shaped_as_documented_is_an_outage(broken: dict[str, Any]) -> None:
     result = answer("key_info", 200, broken)
     assert result.failure is not None and result.failure.outcome is Outcome.EXCHANGE_UNAVAILABLE
+
+
+def test_a_flag_left_out_is_unknown_never_false() -> None:
+    facts = coinbase.read_key_permissions({"can_view": True, "can_trade": True})
+    assert facts.withdraw is None and facts.read is True and facts.spot_trade is True
 
 
 @pytest.mark.parametrize(
@@ -330,8 +341,7 @@ def test_server_time_forms(data: dict[str, Any], expected: int) -> None:
 
 
 def key(label: str) -> DemoKey:
-    name = LEGACY_KEY if label == "LegacyKey" else f"organizations/backfuture-demo/apiKeys/{label}"
-    return next(k for k in DEMO_KEYS if k.api_key == name)
+    return next(k for k in DEMO_KEYS if k.api_key == _key_name(label))
 
 
 def venue(sim: Simulator) -> CoinbaseVenue:
@@ -423,8 +433,25 @@ def test_a_bad_key_is_asked_twice_per_call_then_invalid(run_probe: Prober, sim: 
     assert report.failure is not None and report.failure.outcome is Outcome.INVALID_KEY
     signed = [r for r in sim.requests if r.path != TIME_PATH]
     clocks = [r for r in sim.requests if r.path == TIME_PATH]
-    assert len(signed) == 6 and len(clocks) == 2  # cold: measured, then once more after the 401s
+    assert len(signed) == 6 and len(clocks) == 1  # cold: measured by this test, so not again
     assert len(sim.requests) <= coinbase.EXCHANGE.budget.units_per_test
+    sim.requests.clear()  # warm: the cached offset might be stale, so it is measured once again
+    run_probe(pasted(key("InvalidKey")), SPOT)
+    assert sum(r.path == TIME_PATH for r in sim.requests) == 1
+    assert len(sim.requests) == 7 <= coinbase.EXCHANGE.budget.units_per_test
+
+
+def test_a_401_after_the_key_was_proven_is_the_exchanges_fault(run_probe: Prober) -> None:
+    report = run_probe(pasted(key("LateUnauthorized")), SPOT)
+    assert report.failure is not None and report.failure.outcome is Outcome.EXCHANGE_UNAVAILABLE
+    assert report.checks["credentials"] is OK
+
+
+def test_the_preview_is_best_effort(run_probe: Prober) -> None:
+    report = run_probe(pasted(key("PreviewProductMissing")), SPOT)
+    assert report.failure is None and report.checks["trade"] is OK  # can_trade decides
+    denied = run_probe(pasted(key("ViewOnly")), SPOT)
+    assert denied.failure is not None and denied.failure.outcome is Outcome.NO_TRADE_PERMISSION
 
 
 def test_a_clock_jump_after_caching_is_measured_again_on_the_401(run_probe: Prober, sim: Simulator) -> None:

@@ -12,6 +12,7 @@ import json
 import unicodedata
 from typing import Any
 
+import boto3
 import pytest
 
 from tests.api_client import ApiClient, ApiResponse
@@ -446,22 +447,37 @@ def coinbase_body(**overrides: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     "secret",
-    [EC_PEM, EC_PEM.replace("\n", "\\n"), EC_PEM.replace("\n", "\r\n"), "  " + EC_PEM.replace("\n", "\n  ")],
-    ids=["line-breaks", "key-file-escapes", "crlf", "indented"],
+    [
+        EC_PEM,
+        EC_PEM.replace("\n", "\\n"),
+        EC_PEM.replace("\n", "\r\n"),
+        "  " + EC_PEM.replace("\n", "\n  "),
+        EC_PEM.replace("\n", " "),  # a single-line input turned the breaks into spaces
+        EC_PEM.replace("\n", ""),  # or dropped them
+        json.dumps(EC_PEM) + ",",  # the key file's value, quoted, with its comma
+    ],
+    ids=["line-breaks", "key-file-escapes", "crlf", "indented", "spaces", "no-breaks", "quoted"],
 )
-def test_a_pem_private_key_is_accepted_for_coinbase(api: ApiClient, secret: str) -> None:
+def test_a_pem_private_key_is_accepted_for_coinbase(api: ApiClient, aws: dict[str, str], secret: str) -> None:
     response = api.post("/connections", coinbase_body(api_secret=secret))
     assert response.status == 201, response.body
     assert_no_secret(json.dumps(response.body), where="response")
+    sm = boto3.client("secretsmanager")
+    (stored,) = [
+        s for s in sm.list_secrets()["SecretList"] if s["Name"].startswith(aws["SECRET_NAME_PREFIX"])
+    ]
+    # One canonical PEM whatever the paste did to it: the key Coinbase issued, byte for byte.
+    assert json.loads(sm.get_secret_value(SecretId=stored["ARN"])["SecretString"])["api_secret"] == EC_PEM
 
 
 @pytest.mark.parametrize(
     "secret",
     [EC_PEM.replace("-----END EC PRIVATE KEY-----\n", ""),  # cut short
      EC_PEM.replace("-----END EC PRIVATE KEY-----", "-----END PRIVATE KEY-----"),  # mismatched armour
-     EC_PEM.replace("MHcC", "MH cC"),  # a space inside the key
-     EC_PEM.replace("EC PRIVATE KEY", "CERTIFICATE")],  # not a private key
-    ids=["truncated", "mismatched", "inner-space", "certificate"],
+     EC_PEM.replace("MHcC", "MH!C"),  # not base64
+     EC_PEM.replace("EC PRIVATE KEY", "CERTIFICATE"),  # not a private key
+     json.dumps({"name": CDP_KEY_NAME, "privateKey": EC_PEM})],  # the whole key file
+    ids=["truncated", "mismatched", "not-base64", "certificate", "key-file"],
 )  # fmt: skip
 def test_a_broken_pem_is_refused_without_echoing_it(api: ApiClient, secret: str) -> None:
     response = api.post("/connections", coinbase_body(api_secret=secret))

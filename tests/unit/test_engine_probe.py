@@ -22,6 +22,7 @@ from backfuture.engine.server_clock import server_clock
 from backfuture.engine.spec import (
     DENIED,
     KEY_OR_DENIED,
+    KEY_OR_UNAVAILABLE,
     PROVES_RIGHT,
     Call,
     Draft,
@@ -50,6 +51,7 @@ ERRORS = Errors(
         "4": Outcome.CLOCK_SKEW,
         "5": Outcome.ACCOUNT_RESTRICTED,
         "6": Outcome.RATE_LIMITED,
+        "7": KEY_OR_UNAVAILABLE,
     },
     http={403: Outcome.RATE_LIMITED},
     maintenance_words=("maintenance",),
@@ -249,6 +251,14 @@ def test_an_ambiguous_code_is_a_denial_when_another_signed_call_passed() -> None
     assert report.failure is not None and report.failure.outcome is Outcome.NO_TRADE_PERMISSION
     assert report.failure.exchange_code == "3"
     assert report.checks["credentials"] is CheckValue.OK and report.checks["trade"] is CheckValue.FAILED
+
+
+def test_a_key_or_unavailable_answer_is_invalid_key_alone_and_an_outage_beside_a_proven_key() -> None:
+    alone, _ = run(spec(BALANCES, ORDER_TEST), {"/balances": err("7", 401), "/order/test": err("7", 401)})
+    assert alone.failure is not None and alone.failure.outcome is Outcome.INVALID_KEY
+    proven, _ = run(spec(BALANCES, ORDER_TEST), {"/balances": ok([]), "/order/test": err("7", 401)})
+    assert proven.failure is not None and proven.failure.outcome is Outcome.EXCHANGE_UNAVAILABLE
+    assert proven.failure.exchange_code == "7" and proven.checks["credentials"] is CheckValue.OK
 
 
 def test_a_best_effort_call_failing_never_fails_the_test_by_itself() -> None:

@@ -232,8 +232,8 @@ OUTCOMES: dict[Outcome, Explanation] = {
 # (and kept as ``details.reason``), recognised by an exchange module before anything is sent.
 OUTCOME_VARIANTS: dict[tuple[Outcome, str], Explanation] = {
     (Outcome.INVALID_KEY, "legacy_key"): Explanation(
-        "This is a legacy Coinbase API key (a 16-character key with a 32-character secret). Coinbase "
-        "retired these keys in February 2025; Advanced Trade accepts only CDP API keys.",
+        "This is a legacy Coinbase API key (retired by Coinbase in February 2025) or a Coinbase Exchange "
+        "(formerly Pro) key; Advanced Trade accepts only CDP API keys.",
         "Create a CDP API key for Advanced Trade on the Coinbase Developer Platform with View and Trade "
         "(not Transfer), allow {ips}, and paste its key name and private key.",
     ),

@@ -155,8 +155,8 @@ OUTCOMES: dict[Outcome, Explanation] = {
 
 OUTCOME_VARIANTS: dict[tuple[Outcome, str], Explanation] = {
     (Outcome.INVALID_KEY, "legacy_key"): Explanation(
-        "Ez egy régi típusú Coinbase API-kulcs (16 karakteres kulcs, 32 karakteres titkos kulccsal). A "
-        "Coinbase 2025 februárjában megszüntette ezeket; az Advanced Trade csak CDP API-kulcsot fogad el.",
+        "Ez egy régi típusú Coinbase API-kulcs (a Coinbase 2025 februárjában megszüntette ezeket) vagy "
+        "Coinbase Exchange- (korábban Pro-) kulcs; az Advanced Trade csak CDP API-kulcsot fogad el.",
         "Hozzon létre CDP API-kulcsot az Advanced Trade-hez a Coinbase Developer Platformon View és Trade "
         "(Transfer nélküli) joggal, engedélyezze ezeket a címeket: {ips}, majd illessze be a kulcs nevét "
         "és a privát kulcsot.",

@@ -72,24 +72,41 @@ def _clean_credential(value: SecretStr, *, low: int, high: int) -> SecretStr:
 # A private key in PEM form (Coinbase CDP keys): accepted here for any exchange, refused by the service
 # for exchanges whose secrets are one line (engine.spec.CredentialRules.pem_secret).
 PEM_SECRET_MAX = 1024
-_PEM_KEY = re.compile(
-    r"-----BEGIN ([A-Z0-9 ]{0,30}PRIVATE KEY)-----\n[A-Za-z0-9+/=\n]{40,900}\n-----END \1-----\n"
-)
+_PEM_KEY = re.compile(r"-----BEGIN ([A-Z0-9 ]{0,30}PRIVATE KEY)-----(.*)-----END \1-----", re.DOTALL)
+_BASE64 = re.compile(r"[A-Za-z0-9+/]{40,900}={0,2}")
+_PEM_PROBLEM = "must be the whole private key, from its -----BEGIN line to its -----END line; copy it again"
 
 
 def clean_secret(value: SecretStr) -> SecretStr:
     raw = value.get_secret_value().strip()
-    if not raw.startswith("-----BEGIN"):
-        return _clean_credential(value, low=8, high=256)
-    # Key files written as JSON keep the line breaks as the two characters "\n" (Coinbase's
-    # cdp_api_key.json), and browsers or editors may send "\r\n": all are the same key.
-    lines = raw.replace("\\n", "\n").replace("\r", "\n").split("\n")
-    pem = "".join(f"{line.strip()}\n" for line in lines if line.strip())
-    if len(pem) > PEM_SECRET_MAX or not _PEM_KEY.fullmatch(pem):
+    # As the key file's JSON line shows it: quoted, perhaps with the comma after it.
+    unquoted = raw.rstrip(",").strip()
+    if len(unquoted) >= 2 and unquoted[0] == unquoted[-1] and unquoted[0] in "\"'":
+        unquoted = unquoted[1:-1].strip()
+    if unquoted.startswith("-----BEGIN"):
+        return SecretStr(_clean_pem(unquoted))
+    if raw.startswith("{") and "privateKey" in raw:
         raise ValueError(
-            "must be the whole private key, from its -----BEGIN line to its -----END line; copy it again"
+            "is a whole key file: paste its privateKey as the secret and its name as the API key"
         )
-    return SecretStr(pem)
+    return _clean_credential(value, low=8, high=256)
+
+
+def _clean_pem(text: str) -> str:
+    """One canonical PEM whatever the paste did to its line breaks: kept, written as a backslash and n
+    (the key file's JSON), CR LF, turned into spaces (single-line inputs) or dropped. The base64 body is
+    wrapped again at 64 characters."""
+    found = _PEM_KEY.fullmatch(text.replace("\\n", "\n").strip())
+    if found is None:
+        raise ValueError(_PEM_PROBLEM)
+    label, body = found.group(1), "".join(found.group(2).split())
+    if not _BASE64.fullmatch(body):
+        raise ValueError(_PEM_PROBLEM)
+    lines = "\n".join(body[i : i + 64] for i in range(0, len(body), 64))
+    pem = f"-----BEGIN {label}-----\n{lines}\n-----END {label}-----\n"
+    if len(pem) > PEM_SECRET_MAX:
+        raise ValueError(_PEM_PROBLEM)
+    return pem
 
 
 def _clean_markets(value: list[Market]) -> list[Market]:

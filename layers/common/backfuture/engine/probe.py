@@ -134,7 +134,8 @@ class Result:
     value: Any = None
     failure: ExchangeFailure | None = None
     ran: bool = True
-    ambiguous: bool = False  # KEY_OR_DENIED: judged once every answer is in
+    # KEY_OR_DENIED / KEY_OR_UNAVAILABLE: invalid_key for now, judged once every answer is in.
+    ambiguous: Verdict | None = None
     # The exchange answered with an error (PROVES_RIGHT included: the exchange counts it as one).
     error_answer: bool = False
 
@@ -178,6 +179,7 @@ class _Run:
         self.tasks: dict[str, asyncio.Task[Result]] = {}
         self.clocks: dict[str, asyncio.Task[int]] = {}
         self.resyncs: dict[str, asyncio.Future[int]] = {}  # hosts re-measured after a resend_on answer
+        self.measured: set[str] = set()  # hosts whose clock this run measured (not from the cache)
         self.clock_failures: dict[str, ExchangeFailure] = {}
 
     async def run(self) -> ProbeReport:
@@ -268,6 +270,8 @@ class _Run:
             raise _ClockFailed from None
 
     async def _resynced_offset(self, host: Host) -> int:
+        if host.name in self.measured:
+            return await self._offset(host)  # measured moments ago, for this very run: still right
         task = self.resyncs.get(host.name)
         if task is None:
             server_clock.forget(_clock_key(self.spec, host))
@@ -279,6 +283,7 @@ class _Run:
     async def _server_time(self, host: Host) -> int:
         call = next(c for c in self.spec.calls if c.role is Role.SERVER_TIME and c.host == host.name)
         current_call.set(call.name)  # this task's own context: the clock, not the call awaiting it
+        self.measured.add(host.name)
         response = await self.http.request("GET", host.base_url() + call.path)
         result = classify(call, host, response)
         if result.error_answer:
@@ -324,9 +329,9 @@ def classify(call: Call, host: Host, response: ExchangeResponse, inputs: Inputs 
         return Result(call, value=True, error_answer=True)
     if answer is Verdict.DENIED:
         failure = _failure(call, host, response, _denied(call), code)
-    elif answer is Verdict.KEY_OR_DENIED:
+    elif isinstance(answer, Verdict):  # KEY_OR_DENIED, KEY_OR_UNAVAILABLE
         failure = _failure(call, host, response, Outcome.INVALID_KEY, code)
-        return Result(call, failure=failure, ambiguous=True, error_answer=True)
+        return Result(call, failure=failure, ambiguous=answer, error_answer=True)
     else:
         assert isinstance(answer, Outcome)
         failure = _failure(call, host, response, answer, code)
@@ -405,11 +410,15 @@ def judge(
     ran = [r for r in results if r.ran]
     key_accepted = any(r.ok and r.call.signed for r in ran)
     for r in ran:
-        if r.ambiguous and key_accepted and r.failure is not None:
-            # Another signed call passed: the key is good, this call's right is what is missing.
+        if r.ambiguous is not None and key_accepted and r.failure is not None:
+            # Another signed call passed: the key is good. Either this call's right is missing, or
+            # the exchange failed this once.
+            outcome = (
+                _denied(r.call) if r.ambiguous is Verdict.KEY_OR_DENIED else Outcome.EXCHANGE_UNAVAILABLE
+            )
             r.failure = ExchangeFailure(
-                _denied(r.call),
-                check=_OUTCOME_CHECK.get(_denied(r.call)) or _check_of(r.call),
+                outcome,
+                check=_OUTCOME_CHECK.get(outcome) or _check_of(r.call),
                 exchange_code=r.failure.exchange_code,
                 http_status=r.failure.http_status,
             )

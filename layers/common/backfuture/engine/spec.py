@@ -9,7 +9,7 @@ An exchange module (``backfuture.exchanges.<id>``) is data plus a few pure funct
 * a signer: ``(Draft, Credentials, timestamp_ms) -> Signed``;
 * :class:`Errors`: exact codes (and, only where the exchange documents one, a message family)
   mapped to the contract's outcomes, or to a verdict that depends on the call (:data:`DENIED`,
-  :data:`KEY_OR_DENIED`, :data:`PROVES_RIGHT`);
+  :data:`KEY_OR_DENIED`, :data:`KEY_OR_UNAVAILABLE`, :data:`PROVES_RIGHT`);
 * :class:`Facts`: what a key-info (or any) answer says about the key;
 * :class:`Fact`: each exchange fact the module relies on, with its source and whether it is confirmed;
 * :class:`RequestBudget` and, where the exchange bans for error answers, :class:`ErrorBudget`: what
@@ -57,6 +57,10 @@ class Verdict(StrEnum):
     # One code for "bad key" and "no permission" (MEXC 401 "No authority", Binance -2015): invalid_key,
     # unless another signed call of the same test succeeded, which proves the key; then DENIED.
     KEY_OR_DENIED = "key_or_denied"
+    # One status for "bad key" and a passing fault (Coinbase's 401, sometimes given to valid JWTs):
+    # invalid_key, unless another signed call of the same test succeeded, which proves the key; then
+    # exchange_unavailable, so the user runs the test again instead of replacing a good key.
+    KEY_OR_UNAVAILABLE = "key_or_unavailable"
     # A rejection of the order itself (symbol, size, price, balance), given after the permission
     # check: the key may trade.
     PROVES_RIGHT = "proves_right"
@@ -64,6 +68,7 @@ class Verdict(StrEnum):
 
 DENIED: Final = Verdict.DENIED
 KEY_OR_DENIED: Final = Verdict.KEY_OR_DENIED
+KEY_OR_UNAVAILABLE: Final = Verdict.KEY_OR_UNAVAILABLE
 PROVES_RIGHT: Final = Verdict.PROVES_RIGHT
 
 type Answer = Outcome | Verdict

@@ -29,6 +29,7 @@ from backfuture.clock import now_ms
 from backfuture.engine.http import ExchangeResponse
 from backfuture.engine.spec import (
     DENIED,
+    KEY_OR_UNAVAILABLE,
     PROVES_RIGHT,
     Call,
     CredentialRules,
@@ -43,7 +44,6 @@ from backfuture.engine.spec import (
     Role,
     Signed,
 )
-from backfuture.errors import Outcome
 from backfuture.exchanges import Credentials, ExchangeInfo, Market
 
 if TYPE_CHECKING:
@@ -61,11 +61,14 @@ FACTS: Final = (
          True),
     Fact("private keys", "the secret is a PEM private key (SEC1 'EC PRIVATE KEY' or PKCS#8 'PRIVATE KEY', "
          "EC P-256 or Ed25519) or base64 of an Ed25519 key (32-byte seed, or 64 bytes seed||public key); "
-         "the key name is organizations/{org}/apiKeys/{id} (ECDSA) or an id (Ed25519)",
+         "the key name is organizations/{org}/apiKeys/{id} (ECDSA) or an id (Ed25519). The 64-byte form "
+         "is seed || public key (as the SDK's test key and NaCl's format): other 64 bytes are no CDP key",
          "[CB-SDK] jwt_generator.py _load_private_key, tests/constants.py; [REF] §4.2", True),
     Fact("legacy keys", "Coinbase expired all legacy API keys in February 2025; they were a 16-character "
          "key and a 32-character secret signing HMAC headers (CB-ACCESS-*): recognised and refused as "
-         "invalid_key (reason legacy_key) without a request", "[CB-DOCS] legacy-keys; [REF] §4.2", True),
+         "invalid_key (reason legacy_key) without a request. Coinbase Exchange (Pro) keys (32 hex "
+         "characters, a 64-byte secret, a passphrase) never worked on Advanced Trade: the same answer",
+         "[CB-DOCS] legacy-keys; [REF] §4.2", True),
     Fact("time window", "a JWT is valid from nbf to exp (120 s); 'Your JWT expires after 2 minutes'. A clock "
          "ahead makes nbf future and Coinbase answers 401, like a bad key: the offset measured from the "
          "server time keeps nbf right", "[CB-DOCS] jwt-authentication; [REF] §4.2", True),
@@ -85,22 +88,27 @@ FACTS: Final = (
     Fact("balances", "GET /api/v3/brokerage/accounts (view scope) -> {accounts: [...], has_next, cursor, "
          "size}", "[CB-SDK] rest/accounts.py get_accounts; [CB-DOCS] rest-scopes", True),
     Fact("order preview", "POST /api/v3/brokerage/orders/preview 'Preview the results of an order request "
-         "before sending': no order is placed. Its scope is unconfirmed (probably trade): can_trade "
-         "decides, the preview confirms; a 200 (errs listed or not) and the order-level rejections "
-         "INVALID_ARGUMENT, INSUFFICIENT_FUND, UNSUPPORTED_ORDER_CONFIGURATION come after the scope check",
+         "before sending': no order is placed. Its scope is unconfirmed (probably trade), and BTC-USD may "
+         "be missing or closed in some regions: can_trade decides, the preview is best effort and confirms "
+         "it; a 200 (errs listed or not) and the order-level rejections INVALID_ARGUMENT, "
+         "INSUFFICIENT_FUND, UNSUPPORTED_ORDER_CONFIGURATION come after the scope check",
          "[CB-SDK] rest/orders.py preview_order, types/orders_types.py; [REF] §4.4, §4.5 (ccxt)", False),
     Fact("missing scope", "HTTP 403 {\"error\": \"unknown\", \"error_details\": \"Missing required scopes\", "
-         "...}: the key lacks the call's right (the SDK special-cases exactly this)",
+         "...}: the key lacks the call's right (the SDK special-cases exactly this); any other 403 (a "
+         "firewall's page) is not read as a missing right",
          "[CB-SDK] rest/rest_base.py handle_exception; [REF] §4.5 (OctoBot-Tentacles#1431, ccxt#19034)",
          True),
     Fact("401", "bad or unknown key, bad or expired JWT, and (unconfirmed) a foreign IP all answer 401, "
          "body unconfirmed: invalid_key, whose remedy names the IP allow-list too. Valid JWTs sometimes get "
          "a false 401, and a JWT made with a stale clock offset gets one too, so after a 401 the clock is "
-         "measured again and the call sent once more with a fresh JWT before the 401 counts",
+         "measured again (unless this test measured it) and the call sent once more with a fresh JWT; a "
+         "401 that remains while another signed call passed is exchange_unavailable, not invalid_key",
          "[REF] §4.5 (coinbase-advanced-py#132)", False),
     Fact("rate limit", "429, sometimes an HTML page; headers x-ratelimit-limit/-remaining/-reset "
          "(reset read as epoch seconds, unconfirmed); private 30 requests/s per user, public 10/s per IP",
          "[CB-SDK] constants.py; [REF] §4.5 (advanced-trade-sdk-go#18, rate-limit docs)", False),
+    Fact("restricted account", "no documented answer for a restricted account; a PERMISSION_DENIED "
+         "would read as a missing right", "[REF] §5 (restriction: UNCONFIRMED)", False),
     Fact("futures", "US derivatives (CFM), INTX perpetuals and Global Derivatives are separate products "
          "with their own APIs and eligibility: not offered here, spot only", "[REF] §4.1", True),
 )
@@ -115,6 +123,9 @@ JWT_LIFETIME_S: Final = 120
 # characters long").
 LEGACY_KEY: Final = re.compile(r"[A-Za-z0-9]{16}")
 LEGACY_SECRET: Final = re.compile(r"[A-Za-z0-9]{32}")
+# A Coinbase Exchange (formerly Pro) key: 32 hex characters, with a passphrase; never valid on Advanced
+# Trade ([REF] §4.2).
+EXCHANGE_KEY: Final = re.compile(r"[0-9a-f]{32}")
 
 type PrivateKey = EllipticCurvePrivateKey | Ed25519PrivateKey
 
@@ -135,6 +146,10 @@ def load_private_key(secret: str) -> PrivateKey:
             if len(raw) not in (32, 64):
                 raise ValueError("an Ed25519 key is 32 or 64 bytes")
             key = ed25519.Ed25519PrivateKey.from_private_bytes(raw[:32])
+            # 64 bytes are seed || public key (FACTS: private keys): anything else of that length is
+            # another kind of secret (a Coinbase Exchange key's is 64 random bytes).
+            if len(raw) == 64 and key.public_key().public_bytes_raw() != raw[32:]:
+                raise ValueError("not seed || public key")
     except (ValueError, TypeError, UnsupportedAlgorithm, binascii.Error):
         raise ValueError("not a CDP private key") from None
     if isinstance(key, ed25519.Ed25519PrivateKey):
@@ -151,7 +166,7 @@ def unusable(credentials: Credentials) -> str | None:
     try:
         load_private_key(credentials.api_secret)
     except ValueError:
-        return "unreadable_private_key"
+        return "legacy_key" if EXCHANGE_KEY.fullmatch(credentials.api_key) else "unreadable_private_key"
     return None
 
 
@@ -182,10 +197,14 @@ def build_jwt(key_name: str, secret: str, uri: str, now_s: int, nonce: str) -> s
     return f"{signing_input.decode()}.{_b64url(signature)}"
 
 
+_DEFAULT_PORTS: Final = {"https": 443, "http": 80}
+
+
 def jwt_uri(method: str, base_url: str, path: str) -> str:
-    """``METHOD host/path``: no scheme, no query ([CB-SDK] format_jwt_uri)."""
+    """``METHOD host/path``: no scheme, no query, no default port ([CB-SDK] format_jwt_uri)."""
     parts = urlsplit(base_url)
-    return f"{method.upper()} {parts.netloc}{parts.path}{path}"
+    port = f":{parts.port}" if parts.port and parts.port != _DEFAULT_PORTS.get(parts.scheme) else ""
+    return f"{method.upper()} {parts.hostname}{port}{parts.path}{path}"
 
 
 def sign(draft: Draft, credentials: Credentials, timestamp_ms: int) -> Signed:
@@ -226,10 +245,12 @@ ERRORS: Final = Errors(
     exact={
         "missing_scopes": DENIED,  # 403 "Missing required scopes" (FACTS: missing scope)
         "PERMISSION_DENIED": DENIED,  # ccxt's map; a scope error in upper case
-        "UNAUTHENTICATED": Outcome.INVALID_KEY,  # a JSON 401 (body UNCONFIRMED)
+        "UNAUTHENTICATED": KEY_OR_UNAVAILABLE,  # a JSON 401 (body UNCONFIRMED)
     },
-    # 401 (FACTS: 401): bad key, bad JWT, (UNCONFIRMED) foreign IP; 403: a right missing.
-    http={401: Outcome.INVALID_KEY, 403: DENIED},
+    # 401 (FACTS: 401): bad key, bad JWT, (UNCONFIRMED) foreign IP, or a false 401 once another signed
+    # call has proved the key. No 403 here: only the documented scope answer means a missing right; a
+    # gateway's or firewall's 403 page is an outage, any other JSON 403 an unknown answer.
+    http={401: KEY_OR_UNAVAILABLE},
 )
 
 # The order itself rejected, after the scope check (FACTS: order preview).
@@ -267,25 +288,28 @@ API: Final = Host(
 # --------------------------------------------------------------------------------------------
 
 
-def _flag(data: Any, name: str) -> bool:
-    value = data[name]
-    if not isinstance(value, bool):
+def _flag(data: Any, name: str) -> bool | None:
+    """A right's flag; None when the answer leaves it out (unconfirmed whether false ones are sent:
+    a missing can_transfer leaves withdrawal unverifiable, never assumed off)."""
+    if not isinstance(data, dict):
+        raise TypeError("key permissions are an object")
+    value = data.get(name)
+    if value is not None and not isinstance(value, bool):
         raise TypeError(f"{name} is a boolean")
     return value
 
 
 def read_key_permissions(data: Any) -> Facts:
-    """The portfolio's uuid is an identifier, never kept; its type is."""
+    """The portfolio's uuid is an identifier, never kept; its type is. A flag left out is not known
+    (an answer with none of them is no answer about the key)."""
+    withdraw, read, trade = (_flag(data, name) for name in ("can_transfer", "can_view", "can_trade"))
+    if withdraw is None and read is None and trade is None:
+        raise KeyError("can_view, can_trade, can_transfer")
     portfolio_type = data.get("portfolio_type")
     account: dict[str, Any] = {"key_expiry": "unknown"}  # FACTS: IP whitelist, expiry
     if isinstance(portfolio_type, str) and portfolio_type:
         account["portfolio_type"] = portfolio_type
-    return Facts(
-        withdraw=_flag(data, "can_transfer"),
-        read=_flag(data, "can_view"),
-        spot_trade=_flag(data, "can_trade"),
-        account=account,
-    )
+    return Facts(withdraw=withdraw, read=read, spot_trade=trade, account=account)
 
 
 def read_server_time(data: Any) -> int:
@@ -330,8 +354,10 @@ CALLS: Final = (
          read=read_key_permissions),
     Call("accounts", Role.SPOT_READ, "GET", "api", "/api/v3/brokerage/accounts", params={"limit": 1},
          read=read_accounts),
+    # Best effort (FACTS: order preview): can_trade decides; the preview confirms it, and an answer we do
+    # not know (a product missing in a region) never fails a key that may trade.
     Call("order_preview", Role.SPOT_TRADE, "POST", "api", "/api/v3/brokerage/orders/preview", body=PREVIEW,
-         read=read_preview, errors=PREVIEW_ERRORS),
+         read=read_preview, errors=PREVIEW_ERRORS, best_effort=True),
 )
 # fmt: on
 
