@@ -137,6 +137,11 @@ add("utamgt", "connected", "spot or futures",
     permissions=(*UTA, "uta_mgt"), unified=True)
 # fmt: on
 
+# A spot-only connection of these also warns unneeded_permission: they may trade futures, a right of
+# their own (the README's row is about the markets of the note).
+book.unneeded_on_spot(
+    "connected", "ipmismatch", "legacy", "noiprestriction", "uta", "utawithdraw", "withdrawal"
+)
 DEMO_KEYS = book.demo_keys
 VENUE_KEYS = book.venue_keys
 

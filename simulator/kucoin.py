@@ -154,6 +154,19 @@ add("v2key", "invalid_key", "spot or futures",
     "An old V2 key: 400008 (V1 & V2 API keys are no longer supported).", api_version=2)
 # fmt: on
 
+# A spot-only connection of these also warns unneeded_permission: they may trade futures, a right of
+# their own (the README's row is about the markets of the note).
+book.unneeded_on_spot(
+    "connected",
+    "connectedmasked",
+    "ipmismatch",
+    "kycrequired",
+    "noiprestriction",
+    "orderrejected",
+    "regionrestricted",
+    "riskrestricted",
+    "withdrawal",
+)
 DEMO_KEYS = book.demo_keys
 VENUE_KEYS = book.venue_keys
 

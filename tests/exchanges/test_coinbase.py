@@ -29,7 +29,7 @@ from backfuture.language import Language, use_language
 from simulator.coinbase import DEMO_KEYS, CoinbaseVenue, _key_name
 from simulator.core import Fault, Simulator
 from simulator.demo_keys import DemoKey
-from tests.exchanges.conftest import PLATFORM_IPS, SPOT, Prober, markets_for
+from tests.exchanges.conftest import PLATFORM_IPS, SPOT, Prober, markets_for, pasted
 
 OK, FAILED, UNKNOWN = CheckValue.OK, CheckValue.FAILED, CheckValue.UNKNOWN
 BASE = "https://api.coinbase.com"
@@ -348,16 +348,6 @@ def venue(sim: Simulator) -> CoinbaseVenue:
     found = sim.venues["coinbase-api"]
     assert isinstance(found, CoinbaseVenue)
     return found
-
-
-def pasted(demo: DemoKey) -> Credentials:
-    """What the add route stores from the pasted values (a key file's "\\n" become line breaks)."""
-    from backfuture.models import AddConnectionRequest
-
-    request = AddConnectionRequest.model_validate(
-        {"exchange": "coinbase", "name": "n", "api_key": demo.api_key, "api_secret": demo.api_secret}
-    )
-    return Credentials(request.api_key.get_secret_value(), request.api_secret.get_secret_value())
 
 
 @pytest.mark.parametrize(
