@@ -1,5 +1,8 @@
 """Running one exchange's probe against the in-process simulator, shared by every exchange's tests.
 
+``test_every_exchange.py`` holds the cases every exchange shares, parametrised over the registry;
+each ``test_<id>.py`` holds what only its exchange has.
+
 A test module declares which exchange it tests by overriding the ``exchange_id`` fixture::
 
     @pytest.fixture(scope="module")
