@@ -642,20 +642,6 @@ def test_futures_fault_only_matters_for_futures(run_probe: Prober, sim: Simulato
     assert report.failure is not None and report.failure.outcome is Outcome.EXCHANGE_UNAVAILABLE
 
 
-def test_clock_is_synced_per_host_cached_and_resynced(run_probe: Prober, sim: Simulator) -> None:
-    sim.config.clock_offset_ms = 60_000
-    report = run_probe(key("Connected"), BOTH)
-    assert report.failure is None
-    assert report.clock_offset_ms is not None and abs(report.clock_offset_ms - 60_000) < 1_000
-    assert sum(r.path in ("/api/v3/time", "/fapi/v1/time") for r in sim.requests) == 2
-    sim.requests.clear()
-    assert run_probe(key("Connected"), BOTH).failure is None
-    assert not any(r.path.endswith("/time") for r in sim.requests)
-    sim.config.clock_offset_ms = -60_000  # the cached offset is now wrong: -1021, re-sync once, pass
-    assert run_probe(key("Connected"), SPOT).failure is None
-    assert sum(r.path == "/api/v3/time" for r in sim.requests) == 1
-
-
 def test_clock_skew_when_a_fresh_offset_does_not_help(
     run_probe: Prober, sim: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -565,19 +565,6 @@ def venue(sim: Simulator) -> BingXVenue:
     return found
 
 
-def test_clock_is_synced_cached_and_resynced_once_after_a_jump(run_probe: Prober, sim: Simulator) -> None:
-    sim.config.clock_offset_ms = 60_000
-    report = run_probe(key("Connected"), BOTH)
-    assert report.failure is None
-    assert report.clock_offset_ms is not None and abs(report.clock_offset_ms - 60_000) < 1_000
-    sim.requests.clear()
-    assert run_probe(key("Connected"), BOTH).failure is None
-    assert not any(r.path == "/openApi/swap/v2/server/time" for r in sim.requests)
-    sim.config.clock_offset_ms = -60_000
-    assert run_probe(key("Connected"), SPOT).failure is None
-    assert sum(r.path == "/openApi/swap/v2/server/time" for r in sim.requests) == 1
-
-
 def test_clock_skew_when_a_fresh_offset_does_not_help(
     run_probe: Prober, sim: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -653,20 +653,6 @@ def test_unified_fallback_failure_is_reported(
 # --------------------------------------------------------------------------------------------
 
 
-def test_clock_is_synced_cached_and_resynced_once_after_a_jump(run_probe: Prober, sim: Simulator) -> None:
-    sim.config.clock_offset_ms = 90_000  # beyond the 30 s window
-    report = run_probe(key("connected"), BOTH)
-    assert report.failure is None
-    assert report.clock_offset_ms is not None and abs(report.clock_offset_ms - 90_000) < 1_000
-    sim.requests.clear()
-    assert run_probe(key("connected"), BOTH).failure is None
-    assert not any(r.path == "/api/v2/public/time" for r in sim.requests)
-    sim.config.clock_offset_ms = -90_000
-    report = run_probe(key("connected"), SPOT)
-    assert report.failure is None
-    assert sum(r.path == "/api/v2/public/time" for r in sim.requests) == 1
-
-
 def test_clock_skew_when_a_fresh_offset_does_not_help(
     run_probe: Prober, sim: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:

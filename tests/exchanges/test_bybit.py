@@ -729,21 +729,6 @@ def test_ongoing_spot_maintenance_closes_spot_only(run_probe: Prober, sim: Simul
     assert (report.failure.outcome, report.failure.check) == (Outcome.EXCHANGE_UNAVAILABLE, "futures")
 
 
-def test_clock_is_synced_cached_and_resynced_once_after_a_jump(run_probe: Prober, sim: Simulator) -> None:
-    sim.config.clock_offset_ms = 60_000
-    report = run_probe(key("Connected"), BOTH)
-    assert report.failure is None
-    assert report.clock_offset_ms is not None and abs(report.clock_offset_ms - 60_000) < 1_000
-    assert sum(r.path == "/v5/market/time" for r in sim.requests) == 1  # one host
-    sim.requests.clear()
-    assert run_probe(key("Connected"), BOTH).failure is None
-    assert not any(r.path == "/v5/market/time" for r in sim.requests)
-    sim.config.clock_offset_ms = -60_000  # the venue answers 10002; the probe measures again, once
-    report = run_probe(key("Connected"), SPOT)
-    assert report.failure is None
-    assert sum(r.path == "/v5/market/time" for r in sim.requests) == 1
-
-
 def test_clock_skew_when_a_fresh_offset_does_not_help(
     run_probe: Prober, sim: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -4,10 +4,11 @@ Parametrised over the registry (``backfuture.exchanges.supported_ids()``) and ea
 simulator demo keys: every demo key gives its outcome, its warnings exactly (no more, none fewer) and
 its trading readiness for each market set of its note; the probe makes only declared calls and
 never a forbidden one; broken answers are ``exchange_unavailable`` and a venue-wide rate limit is
-``rate_limited``. Where an exchange differs, the difference is data (``DemoKey.unknown_permissions``,
-``DemoKey.unneeded_on_spot``, the notes' markets), never a branch on its id. Each exchange's own
-module (``tests/exchanges/test_<id>.py``) holds what only it has: signing vectors, error tables,
-readers and the details of its demo keys.
+``rate_limited``; each host's clock is measured once, cached, and measured again once after a jump.
+Where an exchange differs, the difference is data (``DemoKey.unknown_permissions``,
+``DemoKey.unneeded_on_spot``, the notes' markets, the registry's calls), never a branch on its id.
+Each exchange's own module (``tests/exchanges/test_<id>.py``) holds what only it has: signing
+vectors, error tables, readers, the details of its demo keys, its call plan and clock window.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 
 from backfuture.connection_test import diagnose
 from backfuture.engine.report import CheckValue
-from backfuture.engine.spec import ExchangeSpec
+from backfuture.engine.spec import ExchangeSpec, Role
 from backfuture.errors import Outcome, WarningCode
 from backfuture.exchanges import Market, exchange, supported_ids
 from backfuture.models import Status
@@ -161,3 +162,35 @@ def test_venue_wide_rate_limit(
     report = run_probe(connected(exchange_id), markets)
     assert report.failure is not None
     assert (report.failure.outcome, report.failure.retry_after_s) == (Outcome.RATE_LIMITED, 7)
+
+
+@pytest.mark.parametrize("exchange_id", SUPPORTED)
+def test_clock_is_synced_cached_and_resynced_once_after_a_jump(
+    exchange_id: str, spec: ExchangeSpec, run_probe: Prober, sim: Simulator
+) -> None:
+    """Two minutes off (beyond every exchange's window) either way: the signed calls pass because each
+    host's clock is measured once when cold, not again when warm, and once more after the jump."""
+    demo = connected(exchange_id)
+    narrowest, widest = markets_for(demo.markets)[0], markets_for(demo.markets)[-1]
+    clocks = {call.path for call in spec.calls if call.role is Role.SERVER_TIME}
+
+    def measured() -> int:
+        return sum(r.path in clocks for r in sim.requests)
+
+    def hosts_called() -> int:
+        return len({r.venue for r in sim.requests})
+
+    sim.config.clock_offset_ms = 120_000
+    report = run_probe(demo, widest)
+    assert report.failure is None, report.failure
+    assert report.clock_offset_ms is not None and abs(report.clock_offset_ms - 120_000) < 1_000
+    assert measured() == hosts_called()  # one measure per host (every host with signed calls has one)
+    sim.requests.clear()
+    assert run_probe(demo, widest).failure is None
+    assert measured() == 0
+    sim.config.clock_offset_ms = -120_000  # while the offset is cached: rejected, measured again, once
+    sim.requests.clear()
+    report = run_probe(demo, narrowest)
+    assert report.failure is None, report.failure
+    assert report.clock_offset_ms is not None and abs(report.clock_offset_ms + 120_000) < 1_000
+    assert measured() == hosts_called()

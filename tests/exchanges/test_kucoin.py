@@ -654,28 +654,6 @@ def test_futures_status_not_open_only_matters_for_futures(run_probe: Prober, sim
     assert (report.failure.outcome, report.failure.check) == (Outcome.EXCHANGE_UNAVAILABLE, "futures")
 
 
-def test_clock_is_synced_cached_and_resynced_once_after_a_jump(run_probe: Prober, sim: Simulator) -> None:
-    # Given an exchange clock one minute ahead, a cold probe syncs first and signs with its time.
-    sim.config.clock_offset_ms = 60_000
-    report = run_probe(key("connected0"), BOTH)
-    assert report.failure is None
-    assert report.clock_offset_ms is not None
-    assert abs(report.clock_offset_ms - 60_000) < 1_000
-    assert sum(r.path == "/api/v1/timestamp" for r in sim.requests) == 2  # one per host
-    # A warm probe makes no time call.
-    sim.requests.clear()
-    assert run_probe(key("connected0"), BOTH).failure is None
-    assert not any(r.path == "/api/v1/timestamp" for r in sim.requests)
-    # When the exchange clock jumps while the offset is cached, KuCoin answers 400002 and the probe
-    # measures again, once, and passes (the old probe reported clock_skew and relied on the caller).
-    sim.config.clock_offset_ms = -60_000
-    report = run_probe(key("connected0"), SPOT)
-    assert report.failure is None
-    assert report.clock_offset_ms is not None
-    assert abs(report.clock_offset_ms + 60_000) < 1_000
-    assert sum(r.path == "/api/v1/timestamp" for r in sim.requests) == 1
-
-
 def test_clock_skew_when_a_fresh_offset_does_not_help(
     run_probe: Prober, sim: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -810,20 +810,6 @@ def test_cold_probe_takes_one_time_call_then_concurrent_calls_and_warm_skips_it(
     assert sorted((r.venue, r.method, r.path) for r in sim.requests) == sorted(signed)
 
 
-def test_stale_cached_offset_is_measured_again_once_before_clock_skew(
-    run_probe: Prober, sim: Simulator
-) -> None:
-    run_probe(key("mx0demoConnectedSpot"), SPOT)  # caches an offset of about 0
-    sim.config.clock_offset_ms = 30_000  # the exchange's clock jumps: our cached offset is now wrong
-    sim.requests.clear()
-    # The probe sees 700003, forgets the offset and measures it again: the same test passes.
-    report = run_probe(key("mx0demoConnectedSpot"), SPOT)
-    assert report.failure is None
-    assert report.clock_offset_ms is not None
-    assert abs(report.clock_offset_ms - 30_000) < 1000
-    assert sum(r.path == "/api/v3/time" for r in sim.requests) == 1
-
-
 def test_clock_skew_is_reported_when_a_fresh_offset_does_not_help(
     run_probe: Prober, sim: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:

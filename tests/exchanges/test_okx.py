@@ -695,22 +695,6 @@ def test_scheduled_maintenance_and_status_cache(run_probe: Prober, sim: Simulato
     assert not any(r.path == "/api/v5/system/status" for r in sim.requests)
 
 
-def test_clock_is_synced_cached_and_resynced_once_after_a_jump(run_probe: Prober, sim: Simulator) -> None:
-    sim.config.clock_offset_ms = 60_000  # OKX's clock a minute ahead: twice its 30 s window
-    report = run_probe(key("connected"), BOTH)
-    assert report.failure is None
-    assert report.clock_offset_ms is not None
-    assert abs(report.clock_offset_ms - 60_000) < 1_000
-    assert sum(r.path == "/api/v5/public/time" for r in sim.requests) == 1  # one host
-    sim.requests.clear()
-    assert run_probe(key("connected"), BOTH).failure is None
-    assert not any(r.path == "/api/v5/public/time" for r in sim.requests)
-    sim.config.clock_offset_ms = -60_000  # the clock jumps while the offset is cached: 50102, re-sync
-    report = run_probe(key("connected"), SPOT)
-    assert report.failure is None
-    assert sum(r.path == "/api/v5/public/time" for r in sim.requests) == 1
-
-
 def test_clock_skew_when_a_fresh_offset_does_not_help(
     run_probe: Prober, sim: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
