@@ -175,24 +175,14 @@ add("UnknownRight", "connected", "spot or futures",
     "Lists a permission the platform does not know (FiatGlobalPay): warning withdraw_unverifiable.",
     permissions=(*TRADE, "FiatGlobalPay:GlobalPayOrder"),
     unknown_permissions=("FiatGlobalPay:GlobalPayOrder",))
-# fmt: on
-
 # A spot-only connection of these also warns unneeded_permission: they may trade futures, a right of
 # their own (the README's row is about the markets of the note).
 book.unneeded_on_spot(
-    "BybitPayRight",
-    "ClassicAccount",
-    "ClassicAccount10028",
-    "Connected",
-    "ExpiresSoon",
-    "IpMismatch",
-    "NoIpBound",
-    "NoReadRight",
-    "RegionBlocked",
-    "UnknownError",
-    "UnknownRight",
-    "WithdrawRight",
+    "BybitPayRight", "ClassicAccount", "ClassicAccount10028", "Connected", "ExpiresSoon", "IpMismatch",
+    "NoIpBound", "NoReadRight", "RegionBlocked", "UnknownError", "UnknownRight", "WithdrawRight"
 )
+# fmt: on
+
 DEMO_KEYS = book.demo_keys
 VENUE_KEYS = book.venue_keys
 

@@ -158,23 +158,14 @@ add("KeyLocked", "account_restricted", "spot or futures",
     "main_keys reports state 2 (locked) while every call passes: account_restricted.", state=2)
 add("KeyFrozen", "account_restricted", "spot or futures",
     "main_keys reports state 3 (frozen) while every call passes: account_restricted.", state=3)
-# fmt: on
-
 # A spot-only connection of these also warns unneeded_permission: they may trade futures, a right of
 # their own (the README's row is about the markets of the note).
 book.unneeded_on_spot(
-    "ArrayShape",
-    "Connected",
-    "ExpiresSoon",
-    "IpMismatch",
-    "KeyFrozen",
-    "KeyLocked",
-    "NoIpBound",
-    "SeveralKeysNamed",
-    "UnknownError",
-    "UnknownScope",
-    "WithdrawRight",
+    "ArrayShape", "Connected", "ExpiresSoon", "IpMismatch", "KeyFrozen", "KeyLocked", "NoIpBound",
+    "SeveralKeysNamed", "UnknownError", "UnknownScope", "WithdrawRight"
 )
+# fmt: on
+
 DEMO_KEYS = book.demo_keys
 VENUE_KEYS = book.venue_keys
 

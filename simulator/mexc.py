@@ -201,11 +201,11 @@ add("mx0demoInvalidKey", "invalid_key", "spot or futures", "A key MEXC does not 
 add("mx0demoWrongSecret", "invalid_key", "spot or futures",
     "A known key with the wrong secret: 700002 (futures: 602).",
     pasted_secret=hashlib.sha256(b"backfuture-demo-mexc-pasted").hexdigest()[:32])
-# fmt: on
-
 # A spot-only connection of these also warns unneeded_permission: they may trade futures, a right of
 # their own (the README's row is about the markets of the note).
 book.unneeded_on_spot("mx0demoConnectedFutures")
+# fmt: on
+
 DEMO_KEYS = book.demo_keys
 VENUE_KEYS = book.venue_keys
 
