@@ -146,6 +146,11 @@ add("Insufficient", "connected", "spot",
     "The spot order test answers -2010 'Account has insufficient balance…': a rejection of the order, so "
     "the trade right stands.", permissions=(READ, SPOT_TRADE),
     answers={"spot_order_test": error(400, -2010, "Account has insufficient balance for requested action.")})
+# A spot-only connection of these also warns unneeded_permission: they may trade futures, a right of
+# their own (the README's row is about the markets of the note).
+book.unneeded_on_spot(
+    "Connected", "ExpiresSoon", "NoIpRestriction", "NoRead", "Restricted", "WhitelistOneIp", "Withdrawal"
+)
 # fmt: on
 
 DEMO_KEYS = book.demo_keys

@@ -146,7 +146,13 @@ add("OneWayMode", "connected", "futures",
     answers={"order_test": error(109400, ONE_WAY)})
 add("UnknownRight", "connected", "spot or futures",
     "Lists a permission the platform does not know (6): warning withdraw_unverifiable.",
-    permissions=(*TRADE, "6"))
+    permissions=(*TRADE, "6"), unknown_permissions=("permission 6",))
+# A spot-only connection of these also warns unneeded_permission: they may trade futures, a right of
+# their own (the README's row is about the markets of the note).
+book.unneeded_on_spot(
+    "Connected", "IpMismatch", "NoIpBound", "NoReadRight", "UnknownError", "UnknownRight", "WithdrawRight",
+    "WrappedKeyInfo"
+)
 # fmt: on
 
 DEMO_KEYS = book.demo_keys

@@ -135,6 +135,11 @@ add("utawithdraw", "withdrawal_enabled", "spot or futures",
 add("utamgt", "connected", "spot or futures",
     "A unified account's key with uta_mgt: connects with the unneeded_permission warning.",
     permissions=(*UTA, "uta_mgt"), unified=True)
+# A spot-only connection of these also warns unneeded_permission: they may trade futures, a right of
+# their own (the README's row is about the markets of the note).
+book.unneeded_on_spot(
+    "connected", "ipmismatch", "legacy", "noiprestriction", "uta", "utawithdraw", "withdrawal"
+)
 # fmt: on
 
 DEMO_KEYS = book.demo_keys

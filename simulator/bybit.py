@@ -173,7 +173,14 @@ add("ClassicAccount10028", "connected", "spot or futures",
     uta=0, classic_refusal="10028")
 add("UnknownRight", "connected", "spot or futures",
     "Lists a permission the platform does not know (FiatGlobalPay): warning withdraw_unverifiable.",
-    permissions=(*TRADE, "FiatGlobalPay:GlobalPayOrder"))
+    permissions=(*TRADE, "FiatGlobalPay:GlobalPayOrder"),
+    unknown_permissions=("FiatGlobalPay:GlobalPayOrder",))
+# A spot-only connection of these also warns unneeded_permission: they may trade futures, a right of
+# their own (the README's row is about the markets of the note).
+book.unneeded_on_spot(
+    "BybitPayRight", "ClassicAccount", "ClassicAccount10028", "Connected", "ExpiresSoon", "IpMismatch",
+    "NoIpBound", "NoReadRight", "RegionBlocked", "UnknownError", "UnknownRight", "WithdrawRight"
+)
 # fmt: on
 
 DEMO_KEYS = book.demo_keys

@@ -135,7 +135,11 @@ class Simulator:
         return f"http://127.0.0.1:{self.port}/{venue}"
 
     def start(self) -> Simulator:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="simulator", daemon=True)
+        # A short poll: stop() waits for the loop to notice (the default 0.5 s, paid by every test
+        # module's simulator).
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="simulator", daemon=True
+        )
         self._thread.start()
         return self
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,11 +21,23 @@ class DemoKey:
     # The simulator settings (``SimConfig`` fields) under which the outcome holds, e.g. MEXC futures
     # open to the API; empty: the defaults, which answer as the live exchange does.
     sim_config: Mapping[str, Any] = field(default_factory=dict)
+    # Permission names the key lists that the platform does not know (reported, and the reason for
+    # withdraw_unverifiable).
+    unknown_permissions: tuple[str, ...] = ()
+    # A spot-only connection also warns unneeded_permission, which the description does not promise:
+    # the key may also trade futures, a right of its own that the service reads (connection_test).
+    unneeded_on_spot: bool = False
 
     @property
     def warnings(self) -> frozenset[str]:
         """The warning codes the description promises (the README shows the same text)."""
         return frozenset(code for code in WARNING_CODES if code in self.description)
+
+    def warnings_on(self, markets: Collection[str]) -> frozenset[str]:
+        """The warning codes a connection to ``markets`` gives: the description's, and
+        unneeded_permission for a futures right a spot-only connection does not need."""
+        spot_only = "futures" not in markets
+        return self.warnings | ({"unneeded_permission"} if spot_only and self.unneeded_on_spot else set())
 
     @property
     def trading_ready(self) -> bool:

@@ -150,7 +150,7 @@ add("SeveralKeys", "connected", "spot",
     "withdraw_unverifiable.", main_keys_shape="several")
 add("UnknownScope", "connected", "spot or futures",
     "Lists a scope the platform does not know (futurepay): warning withdraw_unverifiable.",
-    perms=(*TRADE, ("futurepay", RW)))
+    perms=(*TRADE, ("futurepay", RW)), unknown_permissions=("futurepay",))
 add("SeveralKeysNamed", "connected", "spot or futures",
     "main_keys lists two keys, each with its key string: the tested key's entry is read (the other "
     "one may withdraw), so every fact is known.", main_keys_shape="several_named")
@@ -158,6 +158,12 @@ add("KeyLocked", "account_restricted", "spot or futures",
     "main_keys reports state 2 (locked) while every call passes: account_restricted.", state=2)
 add("KeyFrozen", "account_restricted", "spot or futures",
     "main_keys reports state 3 (frozen) while every call passes: account_restricted.", state=3)
+# A spot-only connection of these also warns unneeded_permission: they may trade futures, a right of
+# their own (the README's row is about the markets of the note).
+book.unneeded_on_spot(
+    "ArrayShape", "Connected", "ExpiresSoon", "IpMismatch", "KeyFrozen", "KeyLocked", "NoIpBound",
+    "SeveralKeysNamed", "UnknownError", "UnknownScope", "WithdrawRight"
+)
 # fmt: on
 
 DEMO_KEYS = book.demo_keys

@@ -25,7 +25,7 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -148,6 +148,7 @@ class DemoBook[K: VenueKey]:
         pasted_secret: str | None = None,  # what the user pastes, when it is not the key's secret
         pasted_passphrase: str | None = None,
         sim_config: Mapping[str, Any] | None = None,
+        unknown_permissions: tuple[str, ...] = (),  # names the platform does not know (DemoKey)
         **venue: Any,
     ) -> K:
         api_key = self._api_key(label)
@@ -165,9 +166,21 @@ class DemoBook[K: VenueKey]:
                 markets,
                 description,
                 dict(sim_config or {}),
+                unknown_permissions,
             )
         )
         return key
+
+    def unneeded_on_spot(self, *labels: str) -> None:
+        """Marks the keys that may also trade futures, a right of their own: a spot-only connection
+        of one warns unneeded_permission (DemoKey.unneeded_on_spot)."""
+        marked = {self._api_key(label) for label in labels}
+        unknown = marked - {key.api_key for key in self.demo_keys}
+        if unknown:
+            raise ValueError(f"no demo key {sorted(unknown)}")
+        self.demo_keys[:] = [
+            replace(k, unneeded_on_spot=True) if k.api_key in marked else k for k in self.demo_keys
+        ]
 
 
 # --------------------------------------------------------------------------------------------

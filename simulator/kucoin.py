@@ -152,6 +152,12 @@ add("orderrejected", "connected", "spot or futures",
     answers=_order_test("400350", "Upper limit for holding: 10,000USDT."))
 add("v2key", "invalid_key", "spot or futures",
     "An old V2 key: 400008 (V1 & V2 API keys are no longer supported).", api_version=2)
+# A spot-only connection of these also warns unneeded_permission: they may trade futures, a right of
+# their own (the README's row is about the markets of the note).
+book.unneeded_on_spot(
+    "connected", "connectedmasked", "ipmismatch", "kycrequired", "noiprestriction", "orderrejected",
+    "regionrestricted", "riskrestricted", "withdrawal"
+)
 # fmt: on
 
 DEMO_KEYS = book.demo_keys

@@ -182,7 +182,8 @@ add("mx0demoKeyInfoMissing", "connected", "spot",
     answers={"key_info": SimResponse(404, NOT_FOUND_PAGE, {"Content-Type": "text/html"})})
 add("mx0demoUnknownPermission", "connected", "spot",
     "apiKeyInfo lists a permission the platform does not know (SPOT_COPYTRADING_WRITE, invented): "
-    "warning withdraw_unverifiable.", permissions=(*SPOT, "SPOT_COPYTRADING_WRITE"))
+    "warning withdraw_unverifiable.", permissions=(*SPOT, "SPOT_COPYTRADING_WRITE"),
+    unknown_permissions=("SPOT_COPYTRADING_WRITE",))
 add("mx0demoNoAuthority", "connected", "spot",
     "apiKeyInfo answers HTTP 401 \"No authority\" while the account and order test pass: not invalid_key, "
     "warning withdraw_unverifiable.", answers={"key_info": NO_AUTHORITY})
@@ -200,6 +201,9 @@ add("mx0demoInvalidKey", "invalid_key", "spot or futures", "A key MEXC does not 
 add("mx0demoWrongSecret", "invalid_key", "spot or futures",
     "A known key with the wrong secret: 700002 (futures: 602).",
     pasted_secret=hashlib.sha256(b"backfuture-demo-mexc-pasted").hexdigest()[:32])
+# A spot-only connection of these also warns unneeded_permission: they may trade futures, a right of
+# their own (the README's row is about the markets of the note).
+book.unneeded_on_spot("mx0demoConnectedFutures")
 # fmt: on
 
 DEMO_KEYS = book.demo_keys

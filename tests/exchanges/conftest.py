@@ -1,5 +1,8 @@
 """Running one exchange's probe against the in-process simulator, shared by every exchange's tests.
 
+``test_every_exchange.py`` holds the cases every exchange shares, parametrised over the registry;
+each ``test_<id>.py`` holds what only its exchange has.
+
 A test module declares which exchange it tests by overriding the ``exchange_id`` fixture::
 
     @pytest.fixture(scope="module")
@@ -26,6 +29,7 @@ from backfuture.engine.report import ProbeReport
 from backfuture.engine.server_clock import server_clock
 from backfuture.engine.spec import ExchangeSpec
 from backfuture.exchanges import Credentials, Market, exchange
+from backfuture.models import AddConnectionRequest
 from simulator import base_url_variables
 from simulator.core import Simulator
 from simulator.demo_keys import DemoKey
@@ -42,6 +46,7 @@ _MARKETS_OF_NOTE: dict[str, list[frozenset[Market]]] = {
     "futures": [FUTURES, BOTH],
     "futures (or spot and futures)": [FUTURES, BOTH],
     "spot or futures": [SPOT, FUTURES, BOTH],
+    "spot, futures or both": [SPOT, FUTURES, BOTH],
 }
 
 
@@ -87,6 +92,17 @@ def _forget() -> None:
     forget_cached_answers()
 
 
+def pasted(demo: DemoKey) -> Credentials:
+    """What the add route stores from a demo key's pasted values (a key file's "\\n" become line
+    breaks, surrounding blanks go), as the service would test it."""
+    request = AddConnectionRequest.model_validate(
+        {"exchange": demo.exchange, "name": "demo", "api_key": demo.api_key, "api_secret": demo.api_secret}
+        | ({"passphrase": demo.passphrase} if demo.passphrase is not None else {})
+    )
+    passphrase = request.passphrase.get_secret_value() if request.passphrase is not None else None
+    return Credentials(request.api_key.get_secret_value(), request.api_secret.get_secret_value(), passphrase)
+
+
 class Prober:
     """``run_probe(demo, markets)``: one probe with a fresh HTTP client, as a cold request would."""
 
@@ -98,7 +114,7 @@ class Prober:
         if isinstance(demo, Credentials):
             credentials = demo
         else:
-            credentials = Credentials(demo.api_key, demo.api_secret, demo.passphrase)
+            credentials = pasted(demo)
             self.sim.configure(demo.sim_config)  # the settings the key's outcome holds under
 
         async def run() -> ProbeReport:

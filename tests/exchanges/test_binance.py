@@ -24,7 +24,7 @@ from backfuture.exchanges import Credentials, Market, binance
 from simulator.binance import DEMO_KEYS, BinanceVenue
 from simulator.core import Fault, Simulator
 from simulator.demo_keys import DemoKey
-from tests.exchanges.conftest import BOTH, FUTURES, SPOT, Prober, markets_for
+from tests.exchanges.conftest import BOTH, FUTURES, SPOT, Prober
 
 OK, FAILED, UNKNOWN = CheckValue.OK, CheckValue.FAILED, CheckValue.UNKNOWN
 SPOT_BASE = "https://api.binance.com"
@@ -453,7 +453,7 @@ def test_a_flag_that_is_not_a_flag_is_a_degraded_answer(field: str) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# The probe against the simulator: every demo key gives its advertised outcome
+# The probe against the simulator: demo keys in detail (every key's outcome: test_every_exchange.py)
 # --------------------------------------------------------------------------------------------
 
 
@@ -461,42 +461,6 @@ def key(label: str) -> DemoKey:
     matches = [k for k in DEMO_KEYS if k.api_key.startswith("bfdemo" + label + "0")]
     assert len(matches) == 1, label
     return matches[0]
-
-
-@pytest.mark.parametrize(
-    ("demo", "markets"),
-    [(demo, markets) for demo in DEMO_KEYS for markets in markets_for(demo.markets)],
-    ids=lambda v: v.api_key.rstrip("0") if isinstance(v, DemoKey) else "+".join(sorted(v)),
-)
-def test_every_demo_key_gives_its_outcome(
-    run_probe: Prober, demo: DemoKey, markets: frozenset[Market]
-) -> None:
-    report = run_probe(demo, markets)
-    if demo.outcome == "connected":
-        assert report.failure is None, report.failure
-        assert report.permissions["withdraw"] is False
-        warnings = run_probe.warnings(report, markets)
-        assert demo.warnings <= warnings
-        # a key that may trade futures, on a spot-only connection: unneeded_permission
-        extra = {WarningCode.UNNEEDED_PERMISSION.value} if Market.FUTURES not in markets else set()
-        assert warnings - demo.warnings <= extra
-    elif demo.outcome == "withdrawal_enabled":
-        assert report.failure is None
-        assert report.permissions["withdraw"] is True
-    else:
-        assert report.failure is not None
-        assert report.failure.outcome == Outcome(demo.outcome)
-    assert report.unknown_permissions == []
-
-
-def test_probe_never_calls_order_transfer_or_withdrawal_endpoints(run_probe: Prober, sim: Simulator) -> None:
-    for demo in DEMO_KEYS:
-        run_probe(demo, BOTH)
-    called = {(r.method, r.path) for r in sim.requests}
-    assert called <= run_probe.declared()
-    assert {r.venue for r in sim.requests} == {"binance-spot", "binance-futures"}
-    for venue in sim.venues.values():
-        assert isinstance(venue, BinanceVenue) and venue.forbidden_calls == []
 
 
 def test_connected_key_reports_every_fact(run_probe: Prober, sim: Simulator) -> None:
@@ -671,34 +635,11 @@ def test_system_maintenance_flag_is_unavailable(run_probe: Prober, sim: Simulato
     assert "failed" not in {v.value for v in report.checks.values()}
 
 
-@pytest.mark.parametrize(
-    "fault", [Fault.HTTP_503, Fault.HTML_MAINTENANCE, Fault.MALFORMED_JSON, Fault.TRUNCATED_JSON]
-)
-def test_broken_answers_are_unavailable(run_probe: Prober, sim: Simulator, fault: Fault) -> None:
-    sim.config.fault = fault
-    report = run_probe(key("Connected"), BOTH)
-    assert report.failure is not None and report.failure.outcome == Outcome.EXCHANGE_UNAVAILABLE
-
-
 def test_futures_fault_only_matters_for_futures(run_probe: Prober, sim: Simulator) -> None:
     sim.config.fault, sim.config.fault_venue = Fault.HTTP_503, "binance-futures"
     assert run_probe(key("Connected"), SPOT).failure is None
     report = run_probe(key("Connected"), BOTH)
     assert report.failure is not None and report.failure.outcome is Outcome.EXCHANGE_UNAVAILABLE
-
-
-def test_clock_is_synced_per_host_cached_and_resynced(run_probe: Prober, sim: Simulator) -> None:
-    sim.config.clock_offset_ms = 60_000
-    report = run_probe(key("Connected"), BOTH)
-    assert report.failure is None
-    assert report.clock_offset_ms is not None and abs(report.clock_offset_ms - 60_000) < 1_000
-    assert sum(r.path in ("/api/v3/time", "/fapi/v1/time") for r in sim.requests) == 2
-    sim.requests.clear()
-    assert run_probe(key("Connected"), BOTH).failure is None
-    assert not any(r.path.endswith("/time") for r in sim.requests)
-    sim.config.clock_offset_ms = -60_000  # the cached offset is now wrong: -1021, re-sync once, pass
-    assert run_probe(key("Connected"), SPOT).failure is None
-    assert sum(r.path == "/api/v3/time" for r in sim.requests) == 1
 
 
 def test_clock_skew_when_a_fresh_offset_does_not_help(

@@ -23,11 +23,11 @@ from backfuture.engine.report import CheckValue, ExchangeFailure
 from backfuture.engine.server_clock import server_clock
 from backfuture.engine.spec import DENIED, PROVES_RIGHT, Call, Draft, Facts, Signed
 from backfuture.errors import Outcome, WarningCode
-from backfuture.exchanges import Credentials, Market, bingx
+from backfuture.exchanges import Credentials, bingx
 from simulator.bingx import DEMO_KEYS, BingXVenue
-from simulator.core import Fault, Simulator
+from simulator.core import Simulator
 from simulator.demo_keys import DemoKey
-from tests.exchanges.conftest import BOTH, FUTURES, PLATFORM_IPS, SPOT, Prober, markets_for
+from tests.exchanges.conftest import BOTH, FUTURES, PLATFORM_IPS, SPOT, Prober
 
 OK, FAILED = CheckValue.OK, CheckValue.FAILED
 BASE = "https://open-api.bingx.com"
@@ -417,7 +417,7 @@ def test_server_time_and_balance_readers() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# The probe against the simulator: every demo key gives its advertised outcome
+# The probe against the simulator: demo keys in detail (every key's outcome: test_every_exchange.py)
 # --------------------------------------------------------------------------------------------
 
 
@@ -425,36 +425,6 @@ def key(label: str) -> DemoKey:
     matches = [k for k in DEMO_KEYS if k.api_key == f"bingxDemo{label}"]
     assert len(matches) == 1, label
     return matches[0]
-
-
-@pytest.mark.parametrize(
-    ("demo", "markets"),
-    [(demo, markets) for demo in DEMO_KEYS for markets in markets_for(demo.markets)],
-    ids=lambda v: v.api_key if isinstance(v, DemoKey) else "+".join(sorted(v)),
-)
-def test_every_demo_key_gives_its_outcome(
-    run_probe: Prober, demo: DemoKey, markets: frozenset[Market]
-) -> None:
-    report = run_probe(demo, markets)
-    warnings = run_probe.warnings(report, markets)
-    if demo.outcome == "connected":
-        assert report.failure is None, report.failure
-        extra = {WarningCode.UNNEEDED_PERMISSION.value} if Market.FUTURES not in markets else set()
-        assert demo.warnings <= warnings and warnings - demo.warnings <= extra
-        assert report.permissions["withdraw"] is (None if report.unknown_permissions else False)
-    elif demo.outcome == "withdrawal_enabled":
-        assert report.failure is None
-        assert report.permissions["withdraw"] is True
-    else:
-        assert report.failure is not None
-        assert report.failure.outcome == Outcome(demo.outcome)
-
-
-def test_probe_makes_only_declared_calls_and_never_a_forbidden_one(run_probe: Prober, sim: Simulator) -> None:
-    for demo in DEMO_KEYS:
-        run_probe(demo, BOTH)
-    assert {(r.method, r.path) for r in sim.requests} <= run_probe.declared()
-    assert venue(sim).forbidden_calls == []
 
 
 def test_call_plan_cold_and_warm(run_probe: Prober, sim: Simulator) -> None:
@@ -593,34 +563,6 @@ def venue(sim: Simulator) -> BingXVenue:
     found = sim.venues["bingx-api"]
     assert isinstance(found, BingXVenue)
     return found
-
-
-@pytest.mark.parametrize(
-    "fault", [Fault.HTTP_503, Fault.HTML_MAINTENANCE, Fault.MALFORMED_JSON, Fault.TRUNCATED_JSON]
-)
-def test_broken_answers_are_unavailable(run_probe: Prober, sim: Simulator, fault: Fault) -> None:
-    sim.config.fault = fault
-    report = run_probe(key("Connected"), BOTH)
-    assert report.failure is not None and report.failure.outcome is Outcome.EXCHANGE_UNAVAILABLE
-
-
-def test_venue_wide_rate_limit(run_probe: Prober, sim: Simulator) -> None:
-    sim.config.fault = Fault.RATE_LIMIT
-    report = run_probe(key("Connected"), SPOT)
-    assert report.failure is not None and report.failure.outcome is Outcome.RATE_LIMITED
-
-
-def test_clock_is_synced_cached_and_resynced_once_after_a_jump(run_probe: Prober, sim: Simulator) -> None:
-    sim.config.clock_offset_ms = 60_000
-    report = run_probe(key("Connected"), BOTH)
-    assert report.failure is None
-    assert report.clock_offset_ms is not None and abs(report.clock_offset_ms - 60_000) < 1_000
-    sim.requests.clear()
-    assert run_probe(key("Connected"), BOTH).failure is None
-    assert not any(r.path == "/openApi/swap/v2/server/time" for r in sim.requests)
-    sim.config.clock_offset_ms = -60_000
-    assert run_probe(key("Connected"), SPOT).failure is None
-    assert sum(r.path == "/openApi/swap/v2/server/time" for r in sim.requests) == 1
 
 
 def test_clock_skew_when_a_fresh_offset_does_not_help(

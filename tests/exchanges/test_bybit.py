@@ -20,14 +20,13 @@ from backfuture.engine import probe as probe_module
 from backfuture.engine.http import ExchangeHttp, ExchangeResponse, ForbiddenCall
 from backfuture.engine.probe import Result, classify
 from backfuture.engine.report import CheckValue, ExchangeFailure
-from backfuture.engine.server_clock import server_clock
 from backfuture.engine.spec import DENIED, Call, Draft, Facts, Signed
 from backfuture.errors import Outcome, WarningCode
-from backfuture.exchanges import Credentials, Market, bybit
+from backfuture.exchanges import Credentials, bybit
 from simulator.bybit import DEMO_KEYS, BybitVenue
-from simulator.core import Fault, Simulator
+from simulator.core import Simulator
 from simulator.demo_keys import DemoKey
-from tests.exchanges.conftest import BOTH, FUTURES, PLATFORM_IPS, SPOT, Prober, markets_for
+from tests.exchanges.conftest import BOTH, FUTURES, PLATFORM_IPS, SPOT, Prober
 
 OK, FAILED = CheckValue.OK, CheckValue.FAILED
 BASE = "https://api.bybit.com"
@@ -534,7 +533,7 @@ def test_wallet_reader_unified_and_classic() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# The probe against the simulator: every demo key gives its advertised outcome
+# The probe against the simulator: demo keys in detail (every key's outcome: test_every_exchange.py)
 # --------------------------------------------------------------------------------------------
 
 
@@ -544,41 +543,8 @@ def key(label: str) -> DemoKey:
     return matches[0]
 
 
-@pytest.mark.parametrize(
-    ("demo", "markets"),
-    [(demo, markets) for demo in DEMO_KEYS for markets in markets_for(demo.markets)],
-    ids=lambda v: v.api_key if isinstance(v, DemoKey) else "+".join(sorted(v)),
-)
-def test_every_demo_key_gives_its_outcome(
-    run_probe: Prober, demo: DemoKey, markets: frozenset[Market]
-) -> None:
-    report = run_probe(demo, markets)
-    warnings = run_probe.warnings(report, markets)
-    if demo.outcome == "connected":
-        assert report.failure is None, report.failure
-        # A spot-only connection of a key that may also trade futures adds unneeded_permission.
-        extra = {WarningCode.UNNEEDED_PERMISSION.value} if Market.FUTURES not in markets else set()
-        assert demo.warnings <= warnings and warnings - demo.warnings <= extra
-    elif demo.outcome == "withdrawal_enabled":
-        assert report.failure is None
-        assert report.permissions["withdraw"] is True
-    else:
-        assert report.failure is not None
-        assert report.failure.outcome == Outcome(demo.outcome)
-    if demo.outcome == "connected":
-        # withdraw is known False unless the key lists a name the platform does not know
-        assert report.permissions["withdraw"] is (None if report.unknown_permissions else False)
-
-
-def test_probe_makes_only_declared_reads_and_one_signed_round(run_probe: Prober, sim: Simulator) -> None:
-    for demo in DEMO_KEYS:
-        run_probe(demo, BOTH)
-    assert {(r.method, r.path) for r in sim.requests} <= run_probe.declared()
-    venue = sim.venues["bybit-api"]
-    assert isinstance(venue, BybitVenue) and venue.forbidden_calls == []
+def test_cold_probe_makes_one_signed_round(run_probe: Prober, sim: Simulator) -> None:
     # A unified account, cold: the clock, then the key info and the two balance reads at once.
-    server_clock.forget()
-    sim.requests.clear()
     run_probe(key("Connected"), BOTH)
     paths = sorted((r.path, r.query) for r in sim.requests)
     assert paths == [
@@ -761,37 +727,6 @@ def test_ongoing_spot_maintenance_closes_spot_only(run_probe: Prober, sim: Simul
     report = run_probe(key("Connected"), BOTH)
     assert report.failure is not None
     assert (report.failure.outcome, report.failure.check) == (Outcome.EXCHANGE_UNAVAILABLE, "futures")
-
-
-@pytest.mark.parametrize(
-    "fault", [Fault.HTTP_503, Fault.HTML_MAINTENANCE, Fault.MALFORMED_JSON, Fault.TRUNCATED_JSON]
-)
-def test_broken_answers_are_unavailable(run_probe: Prober, sim: Simulator, fault: Fault) -> None:
-    sim.config.fault = fault
-    report = run_probe(key("Connected"), BOTH)
-    assert report.failure is not None and report.failure.outcome is Outcome.EXCHANGE_UNAVAILABLE
-
-
-def test_venue_wide_rate_limit(run_probe: Prober, sim: Simulator) -> None:
-    sim.config.fault = Fault.RATE_LIMIT
-    report = run_probe(key("Connected"), SPOT)
-    assert report.failure is not None
-    assert (report.failure.outcome, report.failure.retry_after_s) == (Outcome.RATE_LIMITED, 7)
-
-
-def test_clock_is_synced_cached_and_resynced_once_after_a_jump(run_probe: Prober, sim: Simulator) -> None:
-    sim.config.clock_offset_ms = 60_000
-    report = run_probe(key("Connected"), BOTH)
-    assert report.failure is None
-    assert report.clock_offset_ms is not None and abs(report.clock_offset_ms - 60_000) < 1_000
-    assert sum(r.path == "/v5/market/time" for r in sim.requests) == 1  # one host
-    sim.requests.clear()
-    assert run_probe(key("Connected"), BOTH).failure is None
-    assert not any(r.path == "/v5/market/time" for r in sim.requests)
-    sim.config.clock_offset_ms = -60_000  # the venue answers 10002; the probe measures again, once
-    report = run_probe(key("Connected"), SPOT)
-    assert report.failure is None
-    assert sum(r.path == "/v5/market/time" for r in sim.requests) == 1
 
 
 def test_clock_skew_when_a_fresh_offset_does_not_help(

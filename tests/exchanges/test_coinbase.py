@@ -27,9 +27,9 @@ from backfuture.errors import Outcome
 from backfuture.exchanges import Credentials, Market, coinbase
 from backfuture.language import Language, use_language
 from simulator.coinbase import DEMO_KEYS, CoinbaseVenue, _key_name
-from simulator.core import Fault, Simulator
+from simulator.core import Simulator
 from simulator.demo_keys import DemoKey
-from tests.exchanges.conftest import PLATFORM_IPS, SPOT, Prober, markets_for
+from tests.exchanges.conftest import PLATFORM_IPS, SPOT, Prober, pasted
 
 OK, FAILED, UNKNOWN = CheckValue.OK, CheckValue.FAILED, CheckValue.UNKNOWN
 BASE = "https://api.coinbase.com"
@@ -350,42 +350,6 @@ def venue(sim: Simulator) -> CoinbaseVenue:
     return found
 
 
-def pasted(demo: DemoKey) -> Credentials:
-    """What the add route stores from the pasted values (a key file's "\\n" become line breaks)."""
-    from backfuture.models import AddConnectionRequest
-
-    request = AddConnectionRequest.model_validate(
-        {"exchange": "coinbase", "name": "n", "api_key": demo.api_key, "api_secret": demo.api_secret}
-    )
-    return Credentials(request.api_key.get_secret_value(), request.api_secret.get_secret_value())
-
-
-@pytest.mark.parametrize(
-    ("demo", "markets"),
-    [(demo, markets) for demo in DEMO_KEYS for markets in markets_for(demo.markets)],
-    ids=lambda v: v.api_key.rsplit("/", 1)[-1] if isinstance(v, DemoKey) else "+".join(sorted(v)),
-)
-def test_every_demo_key_gives_its_outcome(
-    run_probe: Prober, demo: DemoKey, markets: frozenset[Market]
-) -> None:
-    report = run_probe(pasted(demo), markets)
-    assert run_probe.warnings(report, markets) == demo.warnings
-    if demo.outcome == "connected":
-        assert report.failure is None, report.failure
-        assert report.permissions["withdraw"] is False
-    elif demo.outcome == "withdrawal_enabled":
-        assert report.permissions["withdraw"] is True
-    else:
-        assert report.failure is not None and report.failure.outcome == Outcome(demo.outcome)
-
-
-def test_probe_makes_only_declared_calls_and_never_a_forbidden_one(run_probe: Prober, sim: Simulator) -> None:
-    for demo in DEMO_KEYS:
-        run_probe(pasted(demo), SPOT)
-    assert {(r.method, r.path) for r in sim.requests} <= run_probe.declared()
-    assert venue(sim).forbidden_calls == []
-
-
 def test_call_plan_cold_and_warm(run_probe: Prober, sim: Simulator) -> None:
     server_clock.forget()
     sim.requests.clear()
@@ -498,15 +462,6 @@ def test_rate_limit_html_page(run_probe: Prober) -> None:
     report = run_probe(pasted(key("RateLimited")), SPOT)
     assert report.failure is not None and report.failure.outcome is Outcome.RATE_LIMITED
     assert report.failure.retry_after_s == 3
-
-
-@pytest.mark.parametrize(
-    "fault", [Fault.HTTP_503, Fault.HTML_MAINTENANCE, Fault.MALFORMED_JSON, Fault.TRUNCATED_JSON]
-)
-def test_broken_answers_are_unavailable(run_probe: Prober, sim: Simulator, fault: Fault) -> None:
-    sim.config.fault = fault
-    report = run_probe(pasted(key("Connected")), SPOT)
-    assert report.failure is not None and report.failure.outcome is Outcome.EXCHANGE_UNAVAILABLE
 
 
 @pytest.mark.parametrize("offset_ms", [90_000, -90_000])

@@ -21,14 +21,13 @@ from backfuture.engine import probe as probe_module
 from backfuture.engine.http import ExchangeHttp, ExchangeResponse, ForbiddenCall
 from backfuture.engine.probe import Result, classify
 from backfuture.engine.report import CheckValue, ExchangeFailure
-from backfuture.engine.server_clock import server_clock
 from backfuture.engine.spec import DENIED, Call, Draft, Facts, Inputs, Signed
 from backfuture.errors import Outcome, WarningCode
-from backfuture.exchanges import Credentials, Market, gateio
-from simulator.core import Fault, Simulator
+from backfuture.exchanges import Credentials, gateio
+from simulator.core import Simulator
 from simulator.demo_keys import DemoKey
 from simulator.gateio import DEMO_KEYS, GateVenue
-from tests.exchanges.conftest import BOTH, FUTURES, PLATFORM_IPS, SPOT, Prober, markets_for
+from tests.exchanges.conftest import BOTH, FUTURES, PLATFORM_IPS, SPOT, Prober
 
 OK, FAILED = CheckValue.OK, CheckValue.FAILED
 BASE = "https://api.gateio.ws"
@@ -559,7 +558,7 @@ def test_balance_readers() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# The probe against the simulator: every demo key gives its advertised outcome
+# The probe against the simulator: demo keys in detail (every key's outcome: test_every_exchange.py)
 # --------------------------------------------------------------------------------------------
 
 
@@ -569,36 +568,7 @@ def key(label: str) -> DemoKey:
     return matches[0]
 
 
-@pytest.mark.parametrize(
-    ("demo", "markets"),
-    [(demo, markets) for demo in DEMO_KEYS for markets in markets_for(demo.markets)],
-    ids=lambda v: v.api_key if isinstance(v, DemoKey) else "+".join(sorted(v)),
-)
-def test_every_demo_key_gives_its_outcome(
-    run_probe: Prober, demo: DemoKey, markets: frozenset[Market]
-) -> None:
-    report = run_probe(demo, markets)
-    warnings = run_probe.warnings(report, markets)
-    if demo.outcome == "connected":
-        assert report.failure is None, report.failure
-        # A spot-only connection of a key that may also trade futures adds unneeded_permission.
-        extra = {WarningCode.UNNEEDED_PERMISSION.value} if Market.FUTURES not in markets else set()
-        assert demo.warnings <= warnings and warnings - demo.warnings <= extra, warnings
-    elif demo.outcome == "withdrawal_enabled":
-        assert report.failure is None
-        assert report.permissions["withdraw"] is True
-    else:
-        assert report.failure is not None
-        assert report.failure.outcome == Outcome(demo.outcome)
-
-
-def test_probe_makes_only_declared_reads_and_one_signed_round(run_probe: Prober, sim: Simulator) -> None:
-    for demo in DEMO_KEYS:
-        run_probe(demo, BOTH)
-    assert {(r.method, r.path) for r in sim.requests} <= run_probe.declared()
-    assert venue(sim).forbidden_calls == []
-    server_clock.forget()
-    sim.requests.clear()
+def test_cold_probe_makes_one_signed_round(run_probe: Prober, sim: Simulator) -> None:
     run_probe(key("Connected"), BOTH)
     assert sorted(r.path for r in sim.requests) == [
         "/api/v4/account/main_keys",
@@ -781,37 +751,6 @@ def venue(sim: Simulator) -> GateVenue:
     found = sim.venues["gateio-api"]
     assert isinstance(found, GateVenue)
     return found
-
-
-@pytest.mark.parametrize(
-    "fault", [Fault.HTTP_503, Fault.HTML_MAINTENANCE, Fault.MALFORMED_JSON, Fault.TRUNCATED_JSON]
-)
-def test_broken_answers_are_unavailable(run_probe: Prober, sim: Simulator, fault: Fault) -> None:
-    sim.config.fault = fault
-    report = run_probe(key("Connected"), BOTH)
-    assert report.failure is not None and report.failure.outcome is Outcome.EXCHANGE_UNAVAILABLE
-
-
-def test_venue_wide_rate_limit(run_probe: Prober, sim: Simulator) -> None:
-    sim.config.fault = Fault.RATE_LIMIT
-    report = run_probe(key("Connected"), SPOT)
-    assert report.failure is not None
-    assert (report.failure.outcome, report.failure.retry_after_s) == (Outcome.RATE_LIMITED, 7)
-
-
-def test_clock_is_synced_cached_and_resynced_once_after_a_jump(run_probe: Prober, sim: Simulator) -> None:
-    sim.config.clock_offset_ms = 120_000
-    report = run_probe(key("Connected"), BOTH)
-    assert report.failure is None
-    assert report.clock_offset_ms is not None and abs(report.clock_offset_ms - 120_000) < 1_000
-    assert sum(r.path == "/api/v4/spot/time" for r in sim.requests) == 1
-    sim.requests.clear()
-    assert run_probe(key("Connected"), BOTH).failure is None
-    assert not any(r.path == "/api/v4/spot/time" for r in sim.requests)
-    sim.config.clock_offset_ms = -120_000  # the venue answers REQUEST_EXPIRED; measured again, once
-    report = run_probe(key("Connected"), SPOT)
-    assert report.failure is None
-    assert sum(r.path == "/api/v4/spot/time" for r in sim.requests) == 1
 
 
 def test_clock_skew_when_a_fresh_offset_does_not_help(

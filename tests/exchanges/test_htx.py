@@ -20,11 +20,11 @@ from backfuture.engine.probe import Result, classify
 from backfuture.engine.report import CheckValue, ExchangeFailure
 from backfuture.engine.spec import Call, Draft, Facts
 from backfuture.errors import Outcome, WarningCode
-from backfuture.exchanges import Credentials, Market, htx
+from backfuture.exchanges import Credentials, htx
 from simulator.core import SimResponse, Simulator
 from simulator.demo_keys import DemoKey
 from simulator.htx import DEMO_KEYS, VENUE_KEYS, demo_api_key, spot_error
-from tests.exchanges.conftest import BOTH, FUTURES, PLATFORM_IPS, SPOT, Prober, markets_for
+from tests.exchanges.conftest import BOTH, FUTURES, PLATFORM_IPS, SPOT, Prober
 
 OK, FAILED = CheckValue.OK, CheckValue.FAILED
 DOC_KEY = "e2xxxxxx-99xxxxxx-84xxxxxx-7xxxx"  # the docs' masked example key
@@ -326,7 +326,7 @@ def test_several_entries_are_not_a_documented_answer() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# The probe against the simulator: every demo key gives its advertised outcome
+# The probe against the simulator: demo keys in detail (every key's outcome: test_every_exchange.py)
 # --------------------------------------------------------------------------------------------
 
 
@@ -334,42 +334,6 @@ def key(label: str) -> DemoKey:
     matches = [k for k in DEMO_KEYS if k.api_key == demo_api_key(label)]
     assert len(matches) == 1, label
     return matches[0]
-
-
-@pytest.mark.parametrize(
-    ("demo", "markets"),
-    [(demo, markets) for demo in DEMO_KEYS for markets in markets_for(demo.markets)],
-    ids=lambda v: v.api_key if isinstance(v, DemoKey) else "+".join(sorted(v)),
-)
-def test_every_demo_key_gives_its_outcome(
-    run_probe: Prober, demo: DemoKey, markets: frozenset[Market]
-) -> None:
-    report = run_probe(demo, markets)
-    if demo.outcome == "connected":
-        assert report.failure is None, report.failure
-        warnings = run_probe.warnings(report, markets)
-        assert demo.warnings <= warnings
-        # No unneeded_permission on a spot connection: the futures right comes with the trade right.
-        assert warnings == demo.warnings
-        assert report.permissions["withdraw"] is False
-    elif demo.outcome == "withdrawal_enabled":
-        assert report.failure is None
-        assert report.permissions["withdraw"] is True
-        assert report.checks["withdraw_disabled"] is FAILED
-    else:
-        assert report.failure is not None
-        assert report.failure.outcome == Outcome(demo.outcome)
-    assert report.unknown_permissions == []
-
-
-def test_probe_never_calls_anything_undeclared(run_probe: Prober, sim: Simulator) -> None:
-    for demo in DEMO_KEYS:
-        run_probe(demo, BOTH)
-    called = {(r.method, r.path) for r in sim.requests}
-    assert called <= run_probe.declared()
-    assert not any(method != "GET" for method, _ in called)
-    for venue in ("htx-spot", "htx-futures"):
-        assert not sim.venues[venue].forbidden_calls  # type: ignore[attr-defined]
 
 
 def test_connected_key_reports_every_fact(run_probe: Prober, sim: Simulator) -> None:
@@ -390,6 +354,7 @@ def test_connected_key_reports_every_fact(run_probe: Prober, sim: Simulator) -> 
     # the key info names the tested key (never the whole list of the uid's keys)
     query = next(r.query for r in sim.requests if r.path == "/v2/user/api-key")
     assert "uid=" in query and "&Signature=" not in query  # the simulator's log drops signatures
+    assert {c.method for c in htx.EXCHANGE.calls} == {"GET"}  # reads only, no order test
 
 
 def test_spot_only_connection_makes_no_futures_call(run_probe: Prober, sim: Simulator) -> None:

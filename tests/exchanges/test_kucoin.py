@@ -20,11 +20,11 @@ from backfuture.engine.probe import Result, classify, judge
 from backfuture.engine.report import CheckValue, ExchangeFailure
 from backfuture.engine.spec import Call, Draft, Facts
 from backfuture.errors import Outcome, WarningCode
-from backfuture.exchanges import Credentials, Market, kucoin
-from simulator.core import Fault, Simulator
+from backfuture.exchanges import Credentials, kucoin
+from simulator.core import Simulator
 from simulator.demo_keys import DemoKey
 from simulator.kucoin import DEMO_KEYS, KucoinVenue
-from tests.exchanges.conftest import BOTH, FUTURES, PLATFORM_IPS, SPOT, Prober, markets_for
+from tests.exchanges.conftest import BOTH, FUTURES, PLATFORM_IPS, SPOT, Prober
 
 OK, FAILED = CheckValue.OK, CheckValue.FAILED
 SPOT_BASE = "https://api.kucoin.com"
@@ -431,7 +431,7 @@ def test_unknown_permission_names_are_reported_and_leave_withdraw_unknown() -> N
 
 
 # --------------------------------------------------------------------------------------------
-# The probe against the simulator: every demo key gives its advertised outcome
+# The probe against the simulator: demo keys in detail (every key's outcome: test_every_exchange.py)
 # --------------------------------------------------------------------------------------------
 
 
@@ -439,46 +439,6 @@ def key(label: str) -> DemoKey:
     matches = [k for k in DEMO_KEYS if k.api_key.startswith("6500demo" + label)]
     assert len(matches) == 1, label
     return matches[0]
-
-
-@pytest.mark.parametrize(
-    ("demo", "markets"),
-    [(demo, markets) for demo in DEMO_KEYS for markets in markets_for(demo.markets)],
-    ids=lambda v: v.api_key if isinstance(v, DemoKey) else "+".join(sorted(v)),
-)
-def test_every_demo_key_gives_its_outcome(
-    run_probe: Prober, demo: DemoKey, markets: frozenset[Market]
-) -> None:
-    report = run_probe(demo, markets)
-    if demo.outcome == "connected":
-        assert report.failure is None, report.failure
-        assert report.permissions["withdraw"] is False
-        # The verdict gives the warnings the demo key's description promises; on a spot-only
-        # connection, a key that may also trade futures adds unneeded_permission.
-        warnings = run_probe.warnings(report, markets)
-        assert demo.warnings <= warnings
-        extra = {WarningCode.UNNEEDED_PERMISSION.value} if Market.FUTURES not in markets else set()
-        assert warnings - demo.warnings <= extra
-    elif demo.outcome == "withdrawal_enabled":
-        # connection_test refuses it; the probe only reports the fact
-        assert report.failure is None
-        assert report.permissions["withdraw"] is True
-    else:
-        assert report.failure is not None
-        assert report.failure.outcome == Outcome(demo.outcome)
-    assert report.unknown_permissions == []
-
-
-def test_probe_never_calls_order_or_withdrawal_endpoints(run_probe: Prober, sim: Simulator) -> None:
-    for demo in DEMO_KEYS:
-        run_probe(demo, BOTH)
-    called = {(r.method, r.path) for r in sim.requests}
-    assert called <= run_probe.declared()
-    assert ("POST", "/api/v1/hf/orders") not in called
-    assert ("POST", "/api/v1/orders") not in called
-    assert not any("withdrawals" in path for _, path in called)
-    # the probe did make its calls on both hosts
-    assert {r.venue for r in sim.requests} == {"kucoin-spot", "kucoin-futures"}
 
 
 def test_connected_key_reports_every_fact(run_probe: Prober) -> None:
@@ -692,45 +652,6 @@ def test_futures_status_not_open_only_matters_for_futures(run_probe: Prober, sim
     report = run_probe(key("connected0"), BOTH)
     assert report.failure is not None
     assert (report.failure.outcome, report.failure.check) == (Outcome.EXCHANGE_UNAVAILABLE, "futures")
-
-
-@pytest.mark.parametrize(
-    "fault", [Fault.HTTP_503, Fault.HTML_MAINTENANCE, Fault.MALFORMED_JSON, Fault.TRUNCATED_JSON]
-)
-def test_broken_answers_are_unavailable(run_probe: Prober, sim: Simulator, fault: Fault) -> None:
-    sim.config.fault = fault
-    report = run_probe(key("connected0"), SPOT)
-    assert report.failure is not None
-    assert report.failure.outcome == Outcome.EXCHANGE_UNAVAILABLE
-
-
-def test_venue_wide_rate_limit(run_probe: Prober, sim: Simulator) -> None:
-    sim.config.fault = Fault.RATE_LIMIT
-    report = run_probe(key("connected0"), SPOT)
-    assert report.failure is not None
-    assert (report.failure.outcome, report.failure.retry_after_s) == (Outcome.RATE_LIMITED, 7)
-
-
-def test_clock_is_synced_cached_and_resynced_once_after_a_jump(run_probe: Prober, sim: Simulator) -> None:
-    # Given an exchange clock one minute ahead, a cold probe syncs first and signs with its time.
-    sim.config.clock_offset_ms = 60_000
-    report = run_probe(key("connected0"), BOTH)
-    assert report.failure is None
-    assert report.clock_offset_ms is not None
-    assert abs(report.clock_offset_ms - 60_000) < 1_000
-    assert sum(r.path == "/api/v1/timestamp" for r in sim.requests) == 2  # one per host
-    # A warm probe makes no time call.
-    sim.requests.clear()
-    assert run_probe(key("connected0"), BOTH).failure is None
-    assert not any(r.path == "/api/v1/timestamp" for r in sim.requests)
-    # When the exchange clock jumps while the offset is cached, KuCoin answers 400002 and the probe
-    # measures again, once, and passes (the old probe reported clock_skew and relied on the caller).
-    sim.config.clock_offset_ms = -60_000
-    report = run_probe(key("connected0"), SPOT)
-    assert report.failure is None
-    assert report.clock_offset_ms is not None
-    assert abs(report.clock_offset_ms + 60_000) < 1_000
-    assert sum(r.path == "/api/v1/timestamp" for r in sim.requests) == 1
 
 
 def test_clock_skew_when_a_fresh_offset_does_not_help(

@@ -24,7 +24,7 @@ from backfuture.errors import Outcome, WarningCode
 from backfuture.exchanges import Credentials, Market, mexc
 from simulator.core import Fault, Simulator
 from simulator.demo_keys import DemoKey
-from simulator.mexc import DEMO_KEYS, MexcSpotVenue
+from simulator.mexc import DEMO_KEYS
 from tests.exchanges.conftest import BOTH, FUTURES, PLATFORM_IPS, SPOT, Prober
 
 OK, FAILED = CheckValue.OK, CheckValue.FAILED
@@ -810,29 +810,6 @@ def test_cold_probe_takes_one_time_call_then_concurrent_calls_and_warm_skips_it(
     assert sorted((r.venue, r.method, r.path) for r in sim.requests) == sorted(signed)
 
 
-def test_the_probe_never_places_an_order_or_changes_a_key(run_probe: Prober, sim: Simulator) -> None:
-    for demo in DEMO_KEYS:
-        run_probe(demo, BOTH)
-    spot = next(v for v in sim.venues.values() if isinstance(v, MexcSpotVenue))
-    assert spot.orders_placed == []
-    assert spot.key_changes == []
-    assert {(r.method, r.path) for r in sim.requests} <= run_probe.declared()
-
-
-def test_stale_cached_offset_is_measured_again_once_before_clock_skew(
-    run_probe: Prober, sim: Simulator
-) -> None:
-    run_probe(key("mx0demoConnectedSpot"), SPOT)  # caches an offset of about 0
-    sim.config.clock_offset_ms = 30_000  # the exchange's clock jumps: our cached offset is now wrong
-    sim.requests.clear()
-    # The probe sees 700003, forgets the offset and measures it again: the same test passes.
-    report = run_probe(key("mx0demoConnectedSpot"), SPOT)
-    assert report.failure is None
-    assert report.clock_offset_ms is not None
-    assert abs(report.clock_offset_ms - 30_000) < 1000
-    assert sum(r.path == "/api/v3/time" for r in sim.requests) == 1
-
-
 def test_clock_skew_is_reported_when_a_fresh_offset_does_not_help(
     run_probe: Prober, sim: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -850,24 +827,6 @@ def test_futures_clock_is_measured_on_the_futures_host(run_probe: Prober, sim: S
     report = run_probe(key("mx0demoConnectedFutures"), BOTH)
     assert report.failure is None
     assert report.checks["futures"] is OK
-
-
-@pytest.mark.parametrize(
-    ("fault", "outcome"),
-    [
-        (Fault.HTML_MAINTENANCE, Outcome.EXCHANGE_UNAVAILABLE),
-        (Fault.HTTP_503, Outcome.EXCHANGE_UNAVAILABLE),
-        (Fault.MALFORMED_JSON, Outcome.EXCHANGE_UNAVAILABLE),
-        (Fault.RATE_LIMIT, Outcome.RATE_LIMITED),
-    ],
-)
-def test_whole_venue_faults_are_unavailable_or_rate_limited(
-    run_probe: Prober, sim: Simulator, fault: Fault, outcome: Outcome
-) -> None:
-    sim.config.fault = fault
-    report = run_probe(key("mx0demoConnectedSpot"), SPOT)
-    assert report.failure is not None
-    assert report.failure.outcome is outcome
 
 
 def test_futures_venue_fault_only_fails_the_futures_part(run_probe: Prober, sim: Simulator) -> None:
