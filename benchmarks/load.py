@@ -304,7 +304,12 @@ class Driver:
 def _shape_problem(sample: Sample, content_type: str) -> str | None:
     """Why a response breaks the contract, or None."""
     if sample.status not in EXPECTED_STATUSES[sample.request.op]:
-        return f"unexpected status {sample.status}"
+        try:  # the error code, where the body has one, says which guarantee gave way
+            error = json.loads(sample.text).get("error", {})
+            code = error.get("code") if isinstance(error, dict) else None
+        except (ValueError, AttributeError):
+            code = None
+        return f"unexpected status {sample.status} ({code})"
     if "application/json" not in content_type:
         return "not JSON"
     try:
@@ -397,21 +402,24 @@ def verify(stack: Any, workload: Workload, samples: list[Sample]) -> Verificatio
     for sample in samples:
         if sample.request.group and not sample.request.group.startswith("shared:"):
             races[sample.request.group].append(sample)
-    # A name race is won by one add (201); a key race by one test (200), the others 409.
-    winner = {"name:": 201, "key:": 200}
-    loser = {"name:": "name_taken", "key:": "key_already_connected"}
+    # A name race is won by one add (201), the others 409 name_taken. A key race is won by the one test
+    # that locks the key (200, connected or refused); the others get 409 key_already_connected, or 200
+    # unavailable when the exchange did not answer that test in time (the key was not judged, and so
+    # not locked: contract, "One key, one connection").
     kind = {group: group.split(":", 1)[0] + ":" for group in races}
     bad_races = [
         group
         for group, entries in races.items()
-        if sum(s.status == winner[kind[group]] for s in entries) != 1
-        or any(s.status != winner[kind[group]] and _code(s) != loser[kind[group]] for s in entries)
+        if sum(_won(s, kind[group]) for s in entries) != 1
+        or any(not _won(s, kind[group]) and not _lost(s, kind[group]) for s in entries)
     ]
+    unjudged = sum(_tested_status(s) == "unavailable" for g, entries in races.items() for s in entries)
     result.check(
         "each race has exactly one winner",
         not bad_races,
         f"{len(races)} races ({sum(g.startswith('name:') for g in races)} same-name, "
-        f"{sum(g.startswith('key:') for g in races)} same-key); failed: {bad_races or 'none'}",
+        f"{sum(g.startswith('key:') for g in races)} same-key; {unjudged} test(s) unavailable, key not "
+        f"judged); failed: {_race_details(races, bad_races) or 'none'}",
     )
 
     added: dict[str, set[str]] = defaultdict(set)
@@ -449,6 +457,30 @@ def verify(stack: Any, workload: Workload, samples: list[Sample]) -> Verificatio
         "no orphan (stores consistent, PROFILE counts match)", not orphans, _counts(orphans) or "zero orphans"
     )
     return result
+
+
+def _race_details(
+    races: dict[str, list[Sample]], bad: list[str]
+) -> list[tuple[str, list[tuple[int, str | None]]]]:
+    return [(g, [(x.status, _tested_status(x) or _code(x)) for x in races[g]]) for g in bad]
+
+
+def _tested_status(sample: Sample) -> str | None:
+    """A test's status (200: the status document), else None."""
+    body = sample.body if isinstance(sample.body, dict) else {}
+    return str(body["status"]) if sample.status == 200 and "status" in body else None
+
+
+def _won(sample: Sample, kind: str) -> bool:
+    if kind == "name:":
+        return sample.status == 201
+    return _tested_status(sample) in ("connected", "refused")
+
+
+def _lost(sample: Sample, kind: str) -> bool:
+    if kind == "name:":
+        return _code(sample) == "name_taken"
+    return _code(sample) == "key_already_connected" or _tested_status(sample) == "unavailable"
 
 
 def _code(sample: Sample) -> str | None:
@@ -597,6 +629,17 @@ def evidence_section(report: LoadReport) -> str:
             "requests to one function queue and throughput is that of one container per function; the "
             "deployed API scales out per concurrent request. Tests include the simulator's exchange "
             "round trips.",
+            "",
+            "A FAIL with `409 (conflict)` here is the one-process stand-in, not the service (seen at "
+            "concurrency 16 and 32, and on the commit before this round, 591278a): moto's server, "
+            "starved under this load, answers a DynamoDB call after the clients' 5 s read timeout; "
+            "botocore sends the transaction again, and moto, unlike DynamoDB, ignores its "
+            "`ClientRequestToken` (botocore fills one per call and keeps it across retries), so the "
+            "retry of a transaction that already committed fails its own conditions: a test whose "
+            "result was stored answers 409, and an add that was stored answers 409 and destroys its "
+            "secret. DynamoDB answers such a retry as the first call (idempotent for 10 minutes). "
+            "Still open: a test of the stand-in that honours the token, or the stand-in's read "
+            "timeout raised for this run.",
             "",
         ]
     )
