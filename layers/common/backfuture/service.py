@@ -549,37 +549,33 @@ def _check_exchange(exchange: str) -> None:
 def _check_markets(exchange: str, markets: list[Market]) -> None:
     offered = info(exchange).markets
     if any(m not in offered for m in markets):
-        problem = f"{info(exchange).name} offers {', '.join(m.value for m in offered)}"
-        raise ApiError(
-            ErrorCode.VALIDATION_ERROR, details={"fields": [{"field": "markets", "problem": problem}]}
-        )
+        raise _invalid_field("markets", f"{info(exchange).name} offers {', '.join(m.value for m in offered)}")
 
 
 def _credentials(exchange: str, api_key: Any, api_secret: Any, passphrase: Any) -> Credentials:
+    spec = exchange_spec(exchange)
+    name = spec.info.name
     secret = api_secret.get_secret_value()
     # The models accept a PEM private key (its line breaks included) for any exchange; only an exchange
     # whose secrets are private keys takes one.
-    if secret.startswith("-----BEGIN") and not exchange_spec(exchange).credentials.pem_secret:
-        problem = f"{info(exchange).name} API secrets are one line, not a private key; copy the secret again"
-        raise ApiError(
-            ErrorCode.VALIDATION_ERROR, details={"fields": [{"field": "api_secret", "problem": problem}]}
+    if secret.startswith("-----BEGIN") and not spec.credentials.pem_secret:
+        raise _invalid_field(
+            "api_secret", f"{name} API secrets are one line, not a private key; copy the secret again"
         )
-    needs = info(exchange).needs_passphrase
-    if needs and passphrase is None:
-        raise ApiError(
-            ErrorCode.VALIDATION_ERROR,
-            details={"fields": [{"field": "passphrase", "problem": f"required for {info(exchange).name}"}]},
-        )
-    if not needs and passphrase is not None:
-        raise ApiError(
-            ErrorCode.VALIDATION_ERROR,
-            details={"fields": [{"field": "passphrase", "problem": f"not used by {info(exchange).name}"}]},
-        )
+    if spec.info.needs_passphrase and passphrase is None:
+        raise _invalid_field("passphrase", f"required for {name}")
+    if not spec.info.needs_passphrase and passphrase is not None:
+        raise _invalid_field("passphrase", f"not used by {name}")
     return Credentials(
         api_key.get_secret_value(),
         secret,
         passphrase.get_secret_value() if passphrase is not None else None,
     )
+
+
+def _invalid_field(field: str, problem: str) -> ApiError:
+    """422 naming one field and what is wrong with it (never its value)."""
+    return ApiError(ErrorCode.VALIDATION_ERROR, details={"fields": [{"field": field, "problem": problem}]})
 
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -713,10 +709,7 @@ def decode_cursor(cursor: str) -> str:
     except (ValueError, UnicodeDecodeError):
         key = ""
     if not _CURSOR.fullmatch(key):
-        raise ApiError(
-            ErrorCode.VALIDATION_ERROR,
-            details={"fields": [{"field": "cursor", "problem": "is not a cursor this API returned"}]},
-        )
+        raise _invalid_field("cursor", "is not a cursor this API returned")
     return key
 
 

@@ -29,9 +29,14 @@ class ExchangeResponse:
     headers: Mapping[str, str]
     body: Any  # parsed JSON, or None when the body was not JSON (HTML maintenance pages, truncation)
 
+    def header(self, name: str) -> str | None:
+        """A header's value, its name matched without regard to case (HTTP field names are)."""
+        wanted = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == wanted), None)
+
     def retry_after_s(self) -> int | None:
         """Seconds from a Retry-After header (delta-seconds form); None when absent or unparsable."""
-        raw = self.headers.get("retry-after")
+        raw = self.header("retry-after")
         if raw is None:
             return None
         try:

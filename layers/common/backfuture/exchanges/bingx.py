@@ -197,9 +197,7 @@ def retry_after_s(response: ExchangeResponse) -> int | None:
     found = _EPOCH_MS.search(message) if isinstance(message, str) else None
     raw = found.group(1) if found else None
     if raw is None:
-        raw = next(
-            (v for k, v in response.headers.items() if k.lower() == "x-ratelimit-requests-expire"), None
-        )
+        raw = response.header("x-ratelimit-requests-expire")
         if raw is None or not raw.strip().isdigit():
             return None
         if int(raw) < 10**12:

@@ -178,7 +178,7 @@ def retry_after_s(response: ExchangeResponse) -> int | None:
     the IP limit, which Bybit lifts after 10 minutes at the earliest (rate-limit.mdx)."""
     if response.status == 403:
         return IP_BAN_S
-    raw = next((v for k, v in response.headers.items() if k.lower() == "x-bapi-limit-reset-timestamp"), None)
+    raw = response.header("x-bapi-limit-reset-timestamp")
     try:
         return max(1, math.ceil((int(raw) - now_ms()) / 1000)) if raw is not None else None
     except ValueError:

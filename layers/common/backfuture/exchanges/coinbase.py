@@ -263,7 +263,7 @@ PREVIEW_ERRORS: Final = Errors(
 
 def retry_after_s(response: ExchangeResponse) -> int | None:
     """x-ratelimit-reset: epoch seconds when it looks like one, else seconds to wait (UNCONFIRMED)."""
-    raw = next((v for k, v in response.headers.items() if k.lower() == "x-ratelimit-reset"), None)
+    raw = response.header("x-ratelimit-reset")
     if raw is None or not raw.strip().isdigit():
         return None
     value = int(raw)

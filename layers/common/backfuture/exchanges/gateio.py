@@ -176,9 +176,7 @@ _KEY_LABELS: Final = frozenset(label for label, answer in ERRORS.exact.items() i
 
 def retry_after_s(response: ExchangeResponse) -> int | None:
     """Seconds until X-Gate-RateLimit-Reset-Timestamp (seconds, or ms if written so), at least 1."""
-    raw = next(
-        (v for k, v in response.headers.items() if k.lower() == "x-gate-ratelimit-reset-timestamp"), None
-    )
+    raw = response.header("x-gate-ratelimit-reset-timestamp")
     try:
         reset = float(raw) if raw is not None else None
     except ValueError:

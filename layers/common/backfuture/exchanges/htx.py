@@ -233,8 +233,7 @@ FUTURES_ERRORS: Final = Errors(
 
 def retry_after_s(response: ExchangeResponse) -> int | None:
     """FACTS 'rate-limit headers' (UNCONFIRMED unit): epoch ms, or ms until the window resets."""
-    headers = {k.lower(): v for k, v in response.headers.items()}
-    raw = headers.get("x-hb-ratelimit-requests-expire") or headers.get("ratelimit-reset")
+    raw = response.header("x-hb-ratelimit-requests-expire") or response.header("ratelimit-reset")
     try:
         value = int(float(raw)) if raw is not None else None
     except ValueError:

@@ -150,7 +150,7 @@ ORDER_TEST_ERRORS: Final = Errors(
 
 def retry_after_s(response: ExchangeResponse) -> int | None:
     """gw-ratelimit-reset: milliseconds until the quota resets ([KC-SDK] process_limit)."""
-    raw = response.headers.get("gw-ratelimit-reset")
+    raw = response.header("gw-ratelimit-reset")
     try:
         return max(0, math.ceil(int(raw) / 1000)) if raw is not None else None
     except ValueError:
